@@ -1,0 +1,155 @@
+/* all-reduce: every rank contributes `count` elements and receives their sum.
+ *
+ * Bus bandwidth: a ring all-reduce moves 2(n-1)/n of the buffer through each rank's link
+ * (n-1 steps of reduce-scatter and n-1 of all-gather, each carrying 1/n of it), so
+ * busbw = algbw x 2(n-1)/n is comparable across rank counts and with the link's speed
+ * (nccl-tests' definition). */
+#include "bench.h"
+#include "error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct allreduce {
+	enum sb_dtype dtype;
+	int inplace;
+	void *send, *recv;
+	size_t cap; /* bytes allocated in each buffer */
+};
+
+static const struct sb_opt allreduce_opts[] = {
+    {"dtype", 0, SB_OPT_CHOICE, "TYPE", "float", SB_DTYPE_CHOICES, 0, "element type"},
+    {"inplace", 0, SB_OPT_FLAG, NULL, NULL, NULL, 0,
+     "reduce in place (one buffer) instead of out of place"},
+    {0},
+};
+
+static int allreduce_setup(struct sb_ctx *x, char *err, size_t errlen)
+{
+	enum sb_dtype dtype = (enum sb_dtype)sb_arg_choice(x->args, "dtype");
+	size_t *sizes, k;
+	int rc = sb_sizes_from_args(x->args, sb_dtype_size(dtype), &sizes, &k, err, errlen);
+	if (rc)
+		return rc;
+	free(sizes);
+	struct allreduce *s = calloc(1, sizeof *s);
+	if (!s)
+		return SB_ENOMEM;
+	s->dtype = dtype;
+	s->inplace = sb_arg_flag(x->args, "inplace");
+	x->state = s;
+	return 0;
+}
+
+static int allreduce_points(struct sb_ctx *x, struct sb_point **pts, size_t *n)
+{
+	struct allreduce *s = x->state;
+	size_t *sizes, k;
+	char err[256];
+	size_t esz = sb_dtype_size(s->dtype);
+	int rc = sb_sizes_from_args(x->args, esz, &sizes, &k, err, sizeof err);
+	if (rc)
+		return rc; /* validated in setup */
+	struct sb_point *p = calloc(k ? k : 1, sizeof *p);
+	if (!p) {
+		free(sizes);
+		return SB_ENOMEM;
+	}
+	for (size_t i = 0; i < k; i++) {
+		p[i].bytes = sizes[i];
+		p[i].count = sizes[i] / esz;
+		p[i].dtype = s->dtype;
+		p[i].op = "sum";
+		p[i].inplace = s->inplace;
+		snprintf(p[i].label, sizeof p[i].label, "allreduce %zu B %s %s", sizes[i],
+		         sb_dtype_name(s->dtype), s->inplace ? "in-place" : "out-of-place");
+	}
+	free(sizes);
+	*pts = p;
+	*n = k;
+	return 0;
+}
+
+/* Buffers grow with the sweep; both are filled with the pattern so the timed loop reduces
+ * real data (in place, the values grow from one iteration to the next, which costs nothing
+ * on IEEE hardware and never produces subnormals). */
+static int allreduce_prepare(struct sb_ctx *x, const struct sb_point *pt)
+{
+	struct allreduce *s = x->state;
+	struct sb_comm *c = x->comm;
+	if (pt->bytes > s->cap) {
+		c->be->free(c, s->send);
+		c->be->free(c, s->recv);
+		s->send = c->be->alloc(c, pt->bytes);
+		s->recv = s->inplace ? NULL : c->be->alloc(c, pt->bytes);
+		if (!s->send || (!s->inplace && !s->recv)) {
+			sb_log_fault("cannot allocate 2 x %zu bytes for %s", pt->bytes, pt->label);
+			s->cap = 0;
+			return SB_ENOMEM;
+		}
+		s->cap = pt->bytes;
+	}
+	return c->be->fill(c, s->send, pt->count, pt->dtype, 0);
+}
+
+static int allreduce_step(struct sb_ctx *x, const struct sb_point *pt)
+{
+	struct allreduce *s = x->state;
+	void *recv = s->inplace ? s->send : s->recv;
+	return x->comm->be->allreduce(x->comm, s->send, recv, pt->count, pt->dtype, SB_SUM);
+}
+
+static int allreduce_check(struct sb_ctx *x, const struct sb_point *pt, unsigned iter,
+                           size_t *wrong)
+{
+	struct allreduce *s = x->state;
+	struct sb_comm *c = x->comm;
+	void *recv = s->inplace ? s->send : s->recv;
+	int rc;
+	/* Out of place, the result buffer first gets another rank's pattern, so a result that is
+	 * never written cannot pass. */
+	if (!s->inplace &&
+	    (rc = c->be->fill_rank(c, recv, pt->count, pt->dtype, c->rank + 3, iter)))
+		return rc;
+	if ((rc = c->be->fill(c, s->send, pt->count, pt->dtype, iter)) ||
+	    (rc = allreduce_step(x, pt)) || (rc = c->be->sync(c)))
+		return rc;
+	return c->be->check_sum(c, recv, pt->count, pt->dtype, iter, wrong);
+}
+
+static size_t allreduce_metrics(struct sb_ctx *x, const struct sb_point *pt,
+                                const struct sb_summary *s, struct sb_metric *m)
+{
+	int n = x->comm->size;
+	double algbw = (double)pt->bytes / s->median;
+	m[0] = (struct sb_metric){"algbw", "B/s", algbw};
+	m[1] = (struct sb_metric){"busbw", "B/s", algbw * 2.0 * (n - 1) / n};
+	return 2;
+}
+
+static void allreduce_teardown(struct sb_ctx *x)
+{
+	struct allreduce *s = x->state;
+	if (!s)
+		return;
+	x->comm->be->free(x->comm, s->send);
+	x->comm->be->free(x->comm, s->recv);
+	free(s);
+	x->state = NULL;
+}
+
+const struct sb_bench sb_bench_allreduce = {
+    .name = "allreduce",
+    .summary = "sum of every rank's buffer, result on every rank",
+    .min_ranks = 1,
+    .flags = SB_BENCH_CAN_CHECK,
+    .opts = allreduce_opts,
+    .setup = allreduce_setup,
+    .points = allreduce_points,
+    .prepare = allreduce_prepare,
+    .step = allreduce_step,
+    .check = allreduce_check,
+    .metrics = allreduce_metrics,
+    .teardown = allreduce_teardown,
+};

@@ -1,0 +1,28 @@
+/* The explicit list of benchmarks (adding one costs its file and one line here), and the
+ * suite the README's main job runs. */
+#include "bench.h"
+
+#include <string.h>
+
+extern const struct sb_bench sb_bench_allreduce;
+extern const struct sb_bench sb_bench_sendrecv;
+
+const struct sb_bench *const sb_benches[] = {
+    &sb_bench_allreduce,
+    &sb_bench_sendrecv,
+    NULL,
+};
+
+/* `scalebench suite`: the default set, one run file. */
+const struct sb_bench *const sb_suite[] = {
+    &sb_bench_allreduce,
+    NULL,
+};
+
+const struct sb_bench *sb_bench_find(const char *name)
+{
+	for (size_t i = 0; sb_benches[i]; i++)
+		if (strcmp(sb_benches[i]->name, name) == 0)
+			return sb_benches[i];
+	return NULL;
+}

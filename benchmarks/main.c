@@ -1,0 +1,379 @@
+/* scalebench: the MPI program. `scalebench <benchmark|suite|list> [options]`.
+ *
+ * Exit status: 0 success, 1 a result check failed, 2 bad input, 3 a fault (communication,
+ * memory, I/O), 4 a point timed out (--timeout), 128+N stopped by signal N. */
+#include "bench.h"
+#include "build_info.h"
+#include "driver.h"
+#include "error.h"
+#include "gpu_info.h"
+#include "report.h"
+#include "runfile.h"
+#include "timer.h"
+#include "watchdog.h"
+#include "world.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern const struct sb_bench *const sb_suite[];
+
+/* What the watchdog thread needs to close the run file. */
+static struct {
+	int rank;
+	struct sb_runfile *rf;
+	struct sb_report *rep;
+	double t0;
+} job;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: scalebench <command> [options]\n\n"
+	           "commands:\n"
+	           "  suite            the default set of benchmarks, one run file\n");
+	for (size_t i = 0; sb_benches[i]; i++)
+		fprintf(f, "  %-16s %s\n", sb_benches[i]->name, sb_benches[i]->summary);
+	fprintf(
+	    f,
+	    "  list             benchmarks and backends in this build\n"
+	    "  --version        version, git commit and build\n\n"
+	    "'scalebench <command> --help' lists a command's options. Launch with mpirun or srun;\n"
+	    "exit status: 0 ok, 1 wrong results, 2 bad input, 3 fault, 4 timeout.\n");
+}
+
+/* Rank before MPI is up, from the launcher's environment, so that commands that need no MPI
+ * (list, --version, --help) print once under mpirun. */
+static int launcher_rank(void)
+{
+	static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK",
+	                                   "SLURM_PROCID", NULL};
+	for (size_t i = 0; vars[i]; i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return atoi(v);
+	}
+	return 0;
+}
+
+static void print_version(void)
+{
+	printf("scalebench %s (git %s%s)\n", SB_VERSION, SB_GIT_COMMIT,
+	       SB_GIT_DIRTY ? ", modified" : "");
+	printf("built with %s, %s, flags: %s\n", SB_COMPILER, SB_BUILD_TYPE, SB_C_FLAGS);
+	printf("schema %d; CUDA: %s%s%s\n", SB_SCHEMA_VERSION,
+	       SB_CUDA_ENABLED ? "yes, archs " : "no", SB_CUDA_ENABLED ? SB_CUDA_ARCHS : "", "");
+}
+
+static void print_list(void)
+{
+	printf("benchmarks:\n");
+	for (size_t i = 0; sb_benches[i]; i++)
+		printf("  %-12s %s (needs %d+ rank%s)\n", sb_benches[i]->name,
+		       sb_benches[i]->summary, sb_benches[i]->min_ranks,
+		       sb_benches[i]->min_ranks == 1 ? "" : "s");
+	printf("suite:\n ");
+	for (size_t i = 0; sb_suite[i]; i++)
+		printf(" %s", sb_suite[i]->name);
+	printf("\nbackends:\n");
+	for (size_t i = 0; sb_backends[i]; i++) {
+		const struct sb_backend *be = sb_backends[i];
+		const char *why = be->unavailable ? be->unavailable() : NULL;
+		printf("  %-12s %s: %s%s\n", be->name, be->summary,
+		       why ? "unavailable: " : "available",
+		       why ? why : (be->caps & SB_CAP_TEST_ONLY ? " (tests only)" : ""));
+	}
+	char why[256];
+	int n = sb_gpu_count(why, sizeof why);
+	if (n > 0)
+		printf("GPUs: %d (CUDA archs %s)\n", n, SB_CUDA_ARCHS);
+	else
+		printf("GPUs: none usable: %s\n", why);
+}
+
+static const char *signame(int sig)
+{
+	switch (sig) {
+	case SIGTERM:
+		return "SIGTERM";
+	case SIGINT:
+		return "SIGINT";
+	case SIGHUP:
+		return "SIGHUP";
+	}
+	return "a signal";
+}
+
+static json_t *end_record(const char *status, const char *message)
+{
+	char now[64];
+	sb_utc_now(now, sizeof now);
+	json_t *e = json_pack("{s:s,s:s,s:s,s:I,s:f}", "type", "end", "status", status, "end_time",
+	                      now, "points", (json_int_t)(job.rep ? job.rep->points : 0),
+	                      "duration", sb_now() - job.t0);
+	if (message)
+		json_object_set_new(e, "message", json_string(message));
+	return e;
+}
+
+/* On the watchdog thread: the job is ending; keep what was measured. */
+static int on_watchdog(const char *point, double timeout, int sig, void *arg)
+{
+	(void)arg;
+	char msg[512];
+	int status;
+	if (point) {
+		snprintf(msg, sizeof msg, "point '%s' did not finish within --timeout %g s", point,
+		         timeout);
+		status = sb_exit_status(SB_ETIMEOUT);
+	} else {
+		snprintf(msg, sizeof msg, "stopped by %s", signame(sig));
+		status = 128 + sig;
+	}
+	if (job.rank != 0) {
+		if (point)
+			sleep(1); /* let rank 0 say it and close the file first */
+		return status;
+	}
+	if (job.rf) {
+		json_t *e = end_record(point ? "timeout" : "killed", msg);
+		sb_runfile_write(job.rf, e);
+		json_decref(e);
+		sb_log_fault("%s; the %zu finished point%s are in %s", msg,
+		             job.rep ? job.rep->points : 0,
+		             job.rep && job.rep->points == 1 ? "" : "s", sb_runfile_path(job.rf));
+	} else {
+		sb_log_fault("%s", msg);
+	}
+	fflush(stdout);
+	return status;
+}
+
+/* Parse argv[2..] for benchmark b (NULL: the common options only, for `suite`). */
+static int parse(struct sb_args *a, const struct sb_bench *b, int argc, char **argv)
+{
+	const struct sb_opt *tables[3] = {0};
+	size_t k = 0;
+	if (b && b->opts)
+		tables[k++] = b->opts;
+	tables[k++] = sb_common_opts;
+	char err[512];
+	int rc = sb_args_parse(a, tables, argc, argv, 2, err, sizeof err);
+	if (rc)
+		sb_log_usage("%s (try 'scalebench %s --help')", err, argv[1]);
+	return rc;
+}
+
+static void print_help(const struct sb_bench *b, const char *cmd)
+{
+	if (b)
+		printf("usage: mpirun [-np N] scalebench %s [options]\n%s.\n\noptions:\n", b->name,
+		       b->summary);
+	else
+		printf("usage: mpirun [-np N] scalebench %s [options]\nthe default set of "
+		       "benchmarks, one run file.\n\noptions:\n",
+		       cmd);
+	const struct sb_opt *tables[3] = {0};
+	size_t k = 0;
+	if (b && b->opts)
+		tables[k++] = b->opts;
+	tables[k++] = sb_common_opts;
+	sb_opts_help(stdout, tables);
+}
+
+static int finish(int status)
+{
+	sb_watchdog_stop();
+	sb_world_fini();
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	sb_watchdog_block_signals();
+	if (argc < 2) {
+		if (launcher_rank() == 0)
+			usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		if (launcher_rank() == 0)
+			print_version();
+		return 0;
+	}
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		if (launcher_rank() == 0)
+			usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "list")) {
+		if (launcher_rank() == 0)
+			print_list();
+		return 0;
+	}
+	const struct sb_bench *single = sb_bench_find(cmd);
+	if (!single && strcmp(cmd, "suite") != 0) {
+		if (launcher_rank() == 0)
+			fprintf(stderr,
+			        "scalebench: error: unknown benchmark or command '%s' (see "
+			        "'scalebench list')\n",
+			        cmd);
+		return 2;
+	}
+	const struct sb_bench *one[2] = {single, NULL};
+	const struct sb_bench *const *benches = single ? one : sb_suite;
+
+	int rank, size;
+	char host[256];
+	if (sb_world_init(&argc, &argv, &rank, &size, host, sizeof host)) {
+		fprintf(stderr, "scalebench: error: MPI_Init failed\n");
+		return 3;
+	}
+	job.rank = rank;
+	job.t0 = sb_now();
+
+	struct sb_args args;
+	if (parse(&args, single, argc, argv))
+		return finish(2);
+	if (sb_arg_flag(&args, "help")) {
+		if (rank == 0)
+			print_help(single, cmd);
+		return finish(0);
+	}
+	sb_log_set_quiet(sb_arg_flag(&args, "quiet"));
+
+	const char *bname = sb_arg_str(&args, "backend");
+	const struct sb_backend *be = sb_backend_find(bname);
+	const char *why = be && be->unavailable ? be->unavailable() : NULL;
+	if (!be) {
+		sb_log_usage("unknown backend '%s' (see 'scalebench list')", bname);
+		return finish(2);
+	}
+	if (why) {
+		sb_log_usage("backend '%s' is unavailable: %s", bname, why);
+		return finish(2);
+	}
+	if ((be->caps & SB_CAP_TEST_ONLY) && size > 1) {
+		sb_log_usage(
+		    "the '%s' backend simulates its world in one process; run it with 1 rank",
+		    bname);
+		return finish(2);
+	}
+	for (size_t i = 0; benches[i]; i++)
+		if (size < benches[i]->min_ranks) {
+			sb_log_usage("%s needs at least %d ranks, got %d (mpirun -np %d ...)",
+			             benches[i]->name, benches[i]->min_ranks, size,
+			             benches[i]->min_ranks);
+			return finish(2);
+		}
+
+	struct sb_comm comm = {.be = be};
+	snprintf(comm.host, sizeof comm.host, "%s", host);
+	int rc = be->init(&comm);
+	if (rc) {
+		sb_log_fault("backend '%s' failed to start: %s", bname, sb_strerror(rc));
+		return finish(sb_exit_status(rc));
+	}
+
+	/* Host of every rank, for the run record. */
+	char(*hosts)[256] = calloc((size_t)comm.size, sizeof *hosts);
+	if (!hosts || comm.be->ctl_gather_str(&comm, host, hosts)) {
+		sb_log_fault("cannot gather host names");
+		return finish(3);
+	}
+
+	/* Rank 0 opens the run file; every rank learns whether that worked. */
+	struct sb_report rep = {0};
+	char err[512] = "";
+	long long open_failed = 0;
+	if (rank == 0) {
+		rep.table = sb_arg_flag(&args, "json") ? NULL : stdout;
+		rep.json = sb_arg_flag(&args, "json") ? stdout : NULL;
+		rep.mpi_version = be == sb_backend_find("mpi") ? sb_world_mpi_version() : NULL;
+		rep.rf = sb_runfile_open(sb_arg_str(&args, "out"), single ? single->name : "suite",
+		                         host, err, sizeof err);
+		if (!rep.rf) {
+			sb_log_fault("%s", err);
+			open_failed = 1;
+		}
+	}
+	comm.be->ctl_sum(&comm, &open_failed, 1);
+	if (open_failed) {
+		comm.be->fini(&comm);
+		return finish(3);
+	}
+
+	char run_id[33];
+	sb_random_id(run_id);
+	if (rank == 0) {
+		json_t *run = sb_run_record(run_id, cmd, argc, argv, &args, &comm, hosts);
+		rc = sb_runfile_write(rep.rf, run);
+		json_decref(run);
+		sb_log_info("run file: %s", sb_runfile_path(rep.rf));
+	}
+	free(hosts);
+	job.rf = rep.rf;
+	job.rep = &rep;
+	sb_watchdog_start(on_watchdog, NULL);
+
+	int status = rc ? sb_exit_status(rc) : 0;
+	for (size_t i = 0; benches[i] && status != 3; i++) {
+		struct sb_args bargs;
+		const struct sb_args *ba = &args;
+		if (!single) {
+			/* Suite: the command line holds common options only; each benchmark takes
+			 * its own defaults for the rest. */
+			char e2[512];
+			const struct sb_opt *tables[3] = {
+			    benches[i]->opts ? benches[i]->opts : sb_common_opts,
+			    benches[i]->opts ? sb_common_opts : NULL, NULL};
+			if (sb_args_parse(&bargs, tables, argc, argv, 2, e2, sizeof e2)) {
+				sb_log_usage("%s", e2);
+				status = 2;
+				break;
+			}
+			ba = &bargs;
+		}
+		rc = sb_driver_run(benches[i], &comm, ba, &rep);
+		int st = sb_exit_status(rc);
+		if (st > status)
+			status = st;
+		if (rc == SB_EINVAL)
+			break;
+	}
+	sb_watchdog_disarm();
+	/* Every rank exits with the same status. */
+	double dmax = status;
+	comm.be->ctl_max(&comm, &dmax, 1);
+	status = (int)dmax;
+	sb_watchdog_stop();
+
+	if (rank == 0) {
+		const char *s = status == 0   ? "ok"
+		                : status == 1 ? "check-failed"
+		                : status == 2 ? "bad-input"
+		                              : "error";
+		json_t *e = end_record(s, NULL);
+		json_object_set_new(e, "points_at_precision",
+		                    json_integer((json_int_t)rep.points_at_precision));
+		sb_runfile_write(rep.rf, e);
+		json_decref(e);
+		char path[4096];
+		snprintf(path, sizeof path, "%s", sb_runfile_path(rep.rf));
+		job.rf = NULL;
+		if (sb_runfile_close(rep.rf) && status == 0)
+			status = 3;
+		if (rep.table)
+			printf("# %zu point%s, %zu reached the precision target, %.1f s; run file "
+			       "%s\n",
+			       rep.points, rep.points == 1 ? "" : "s", rep.points_at_precision,
+			       sb_now() - job.t0, path);
+		if (status == 1)
+			sb_log_fault("wrong results found: see the 'wrong' column");
+	}
+	comm.be->fini(&comm);
+	return finish(status);
+}

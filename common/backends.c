@@ -1,0 +1,21 @@
+/* The explicit list of backends compiled into this build. */
+#include "comm.h"
+
+#include <string.h>
+
+extern const struct sb_backend sb_backend_mpi;
+extern const struct sb_backend sb_backend_fake;
+
+const struct sb_backend *const sb_backends[] = {
+    &sb_backend_mpi,
+    &sb_backend_fake,
+    NULL,
+};
+
+const struct sb_backend *sb_backend_find(const char *name)
+{
+	for (size_t i = 0; sb_backends[i]; i++)
+		if (strcmp(sb_backends[i]->name, name) == 0)
+			return sb_backends[i];
+	return NULL;
+}

@@ -1,0 +1,76 @@
+/* The benchmark plug-in: what is measured. A benchmark is one static const struct sb_bench in
+ * its own file under benchmarks/, listed in benchmarks/list.c. The driver (driver.h) owns
+ * warm-up, timing, repetition, the cross-rank reduction, statistics, checking and output; a
+ * benchmark only says what one step is. Hooks return 0 or a negative SB_E* code. */
+#ifndef SB_BENCH_H
+#define SB_BENCH_H
+
+#include "comm.h"
+#include "options.h"
+#include "stats.h"
+
+#include <stddef.h>
+
+/* One measured configuration. */
+struct sb_point {
+	char label[96]; /* for messages: "allreduce 64M float out-of-place" */
+	size_t bytes; /* message size per rank */
+	size_t count; /* elements */
+	enum sb_dtype dtype;
+	const char *op; /* "sum", or "-" where no reduction happens */
+	int inplace;
+};
+
+/* What every hook sees. */
+struct sb_ctx {
+	struct sb_comm *comm;
+	const struct sb_args *args;
+	void *state; /* the benchmark's own, set by setup */
+};
+
+#define SB_METRICS_MAX 6
+
+/* A derived figure for the table and the record: value in `unit` (SI: B/s, s). */
+struct sb_metric {
+	const char *name; /* record key, e.g. "busbw" */
+	const char *unit; /* "B/s" */
+	double value;
+};
+
+#define SB_BENCH_CAN_CHECK 0x1u
+
+struct sb_bench {
+	const char *name;
+	const char *summary;
+	int min_ranks;
+	unsigned flags;
+	const struct sb_opt *opts; /* the benchmark's own options, NULL-name terminated */
+
+	/* Validate the options against the world (c->size) and allocate x->state. Bad input:
+	 * a one-line message in err and SB_EINVAL. */
+	int (*setup)(struct sb_ctx *x, char *err, size_t errlen);
+	/* The points to measure, in order; *pts is malloc'd, the driver frees it. */
+	int (*points)(struct sb_ctx *x, struct sb_point **pts, size_t *n);
+	/* Make buffers ready for pt (untimed). */
+	int (*prepare)(struct sb_ctx *x, const struct sb_point *pt);
+	/* One timed step, issued on every rank; the driver syncs the backend after it. */
+	int (*step)(struct sb_ctx *x, const struct sb_point *pt);
+	/* One check iteration (untimed): fill, run, compare. *wrong counts this rank's wrong
+	 * elements. iter varies the data from one check iteration to the next. */
+	int (*check)(struct sb_ctx *x, const struct sb_point *pt, unsigned iter, size_t *wrong);
+	/* Derived metrics from the summary of the per-iteration times; returns how many. */
+	size_t (*metrics)(struct sb_ctx *x, const struct sb_point *pt, const struct sb_summary *s,
+	                  struct sb_metric *m);
+	void (*teardown)(struct sb_ctx *x);
+};
+
+/* The explicit list of benchmarks, NULL-terminated (benchmarks/list.c). */
+extern const struct sb_bench *const sb_benches[];
+const struct sb_bench *sb_bench_find(const char *name);
+
+/* Sizes from the common -b/-e/-f options: b, b*f, b*f^2, ... <= e, each rounded down to a
+ * multiple of `align`; sizes below align are skipped. *out is malloc'd. */
+int sb_sizes_from_args(const struct sb_args *a, size_t align, size_t **out, size_t *n, char *err,
+                       size_t errlen);
+
+#endif

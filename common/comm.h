@@ -1,0 +1,93 @@
+/* Communication backends: how bytes move. A benchmark reaches the network only through these
+ * hooks, so one benchmark runs on host MPI, on GPUs, or on the fake backend used by the tests.
+ *
+ * Every hook returns 0 or a negative SB_E* code. "Control" hooks (ctl_*) carry the driver's
+ * own small host-memory traffic (per-iteration times, error counts, host names) and are never
+ * timed. */
+#ifndef SB_COMM_H
+#define SB_COMM_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+enum sb_dtype { SB_FLOAT, SB_DOUBLE, SB_INT32, SB_DTYPE_COUNT };
+#define SB_DTYPE_CHOICES "float|double|int32"
+
+size_t sb_dtype_size(enum sb_dtype t);
+const char *sb_dtype_name(enum sb_dtype t);
+
+enum sb_op { SB_SUM };
+
+/* Capability flags. */
+#define SB_CAP_HOST_MEM 0x1u /* buffers in host memory */
+#define SB_CAP_DEVICE_MEM 0x2u /* buffers in GPU memory */
+#define SB_CAP_TEST_ONLY 0x4u /* not a real network; tests only */
+
+struct sb_comm;
+
+struct sb_backend {
+	const char *name;
+	const char *summary;
+	unsigned caps;
+	/* Why the backend cannot run in this build or on this machine, or NULL when it can. */
+	const char *(*unavailable)(void);
+	/* Join the world: fill c->rank, c->size, c->host. */
+	int (*init)(struct sb_comm *c);
+	void (*fini)(struct sb_comm *c);
+	/* Buffers for data-path hooks; zero-filled. NULL on failure. */
+	void *(*alloc)(struct sb_comm *c, size_t bytes);
+	void (*free)(struct sb_comm *c, void *p);
+	/* Fill buf with the check pattern of this rank for seed (see pattern.h). */
+	int (*fill)(struct sb_comm *c, void *buf, size_t count, enum sb_dtype t, unsigned seed);
+	/* Count elements of buf that differ from the all-reduce (sum) of every rank's pattern. */
+	int (*check_sum)(struct sb_comm *c, const void *buf, size_t count, enum sb_dtype t,
+	                 unsigned seed, size_t *wrong);
+	/* Fill buf with the pattern of rank `peer` / count mismatches against it. */
+	int (*fill_rank)(struct sb_comm *c, void *buf, size_t count, enum sb_dtype t, int rank,
+	                 unsigned seed);
+	int (*check_rank)(struct sb_comm *c, const void *buf, size_t count, enum sb_dtype t,
+	                  int rank, unsigned seed, size_t *wrong);
+	/* Data path. send == recv means in place. Counts are size_t; backends split what their
+	 * library cannot take in one call. */
+	int (*allreduce)(struct sb_comm *c, const void *send, void *recv, size_t count,
+	                 enum sb_dtype t, enum sb_op op);
+	/* Send `bytes` to dst while receiving `bytes` from src (a shift when all ranks call it). */
+	int (*sendrecv)(struct sb_comm *c, const void *send, int dst, void *recv, int src,
+	                size_t bytes);
+	int (*barrier)(struct sb_comm *c);
+	/* Wait until the data-path work issued so far is complete (GPU streams). */
+	int (*sync)(struct sb_comm *c);
+	/* The clock the driver reads, in seconds. */
+	double (*now)(struct sb_comm *c);
+	/* Control plane: element-wise max / sum over ranks, result everywhere. */
+	int (*ctl_max)(struct sb_comm *c, double *v, size_t n);
+	int (*ctl_sum)(struct sb_comm *c, long long *v, size_t n);
+	/* Gather one string (< 256 bytes) per rank at rank 0; out has size entries there. */
+	int (*ctl_gather_str)(struct sb_comm *c, const char *mine, char (*out)[256]);
+	/* Provenance: library versions and the like, added to the run record. */
+	void (*describe)(struct sb_comm *c, json_t *obj);
+};
+
+struct sb_comm {
+	const struct sb_backend *be;
+	int rank, size;
+	char host[256];
+	void *priv;
+};
+
+/* The explicit list of backends compiled in, NULL-terminated. */
+extern const struct sb_backend *const sb_backends[];
+const struct sb_backend *sb_backend_find(const char *name);
+
+/* Host-memory implementations shared by host backends. */
+void *sb__host_alloc(struct sb_comm *c, size_t bytes);
+void sb__host_free(struct sb_comm *c, void *p);
+int sb__host_fill(struct sb_comm *c, void *buf, size_t count, enum sb_dtype t, unsigned seed);
+int sb__host_check_sum(struct sb_comm *c, const void *buf, size_t count, enum sb_dtype t,
+                       unsigned seed, size_t *wrong);
+int sb__host_fill_rank(struct sb_comm *c, void *buf, size_t count, enum sb_dtype t, int rank,
+                       unsigned seed);
+int sb__host_check_rank(struct sb_comm *c, const void *buf, size_t count, enum sb_dtype t, int rank,
+                        unsigned seed, size_t *wrong);
+
+#endif

@@ -1,0 +1,184 @@
+/* The `mpi` backend: host buffers, MPI collectives and point-to-point on a duplicate of
+ * MPI_COMM_WORLD (so our traffic never matches anyone else's). */
+#include "comm.h"
+#include "error.h"
+#include "world.h"
+
+#include <limits.h>
+#include <mpi.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timer.h"
+
+struct mpi_priv {
+	MPI_Comm comm;
+	size_t max_count; /* largest count in one MPI call */
+};
+
+static MPI_Datatype mpi_type(enum sb_dtype t)
+{
+	switch (t) {
+	case SB_FLOAT:
+		return MPI_FLOAT;
+	case SB_DOUBLE:
+		return MPI_DOUBLE;
+	default:
+		return MPI_INT32_T;
+	}
+}
+
+static int fail(const char *what, int rc)
+{
+	char msg[MPI_MAX_ERROR_STRING];
+	int len = 0;
+	MPI_Error_string(rc, msg, &len);
+	sb_log_fault("%s failed: %s", what, msg);
+	return SB_ECOMM;
+}
+
+static int mpi_init(struct sb_comm *c)
+{
+	struct mpi_priv *p = calloc(1, sizeof *p);
+	if (!p)
+		return SB_ENOMEM;
+	MPI_Comm_dup(MPI_COMM_WORLD, &p->comm);
+	MPI_Comm_set_errhandler(p->comm, MPI_ERRORS_RETURN);
+	MPI_Comm_rank(p->comm, &c->rank);
+	MPI_Comm_size(p->comm, &c->size);
+	/* MPI-3 counts are int. Larger messages go in pieces of at most max_count elements;
+	 * SB_MPI_MAX_COUNT lowers the limit so the tests exercise the split on small buffers. */
+	p->max_count = INT_MAX;
+	const char *env = getenv("SB_MPI_MAX_COUNT");
+	if (env && atol(env) > 0 && (size_t)atol(env) < p->max_count)
+		p->max_count = (size_t)atol(env);
+	c->priv = p;
+	return 0;
+}
+
+static void mpi_fini(struct sb_comm *c)
+{
+	struct mpi_priv *p = c->priv;
+	if (!p)
+		return;
+	MPI_Comm_free(&p->comm);
+	free(p);
+	c->priv = NULL;
+}
+
+static int mpi_allreduce(struct sb_comm *c, const void *send, void *recv, size_t count,
+                         enum sb_dtype t, enum sb_op op)
+{
+	struct mpi_priv *p = c->priv;
+	(void)op; /* only SB_SUM so far */
+	size_t esz = sb_dtype_size(t);
+	size_t off = 0;
+	do {
+		size_t n = count - off < p->max_count ? count - off : p->max_count;
+		char *r = (char *)recv + off * esz;
+		const void *s = send == recv ? MPI_IN_PLACE : (const char *)send + off * esz;
+		int rc = MPI_Allreduce(s, r, (int)n, mpi_type(t), MPI_SUM, p->comm);
+		if (rc != MPI_SUCCESS)
+			return fail("MPI_Allreduce", rc);
+		off += n;
+	} while (off < count);
+	return 0;
+}
+
+static int mpi_sendrecv(struct sb_comm *c, const void *send, int dst, void *recv, int src,
+                        size_t bytes)
+{
+	struct mpi_priv *p = c->priv;
+	size_t off = 0;
+	do {
+		size_t n = bytes - off < p->max_count ? bytes - off : p->max_count;
+		int rc = MPI_Sendrecv((const char *)send + off, (int)n, MPI_BYTE, dst, 0,
+		                      (char *)recv + off, (int)n, MPI_BYTE, src, 0, p->comm,
+		                      MPI_STATUS_IGNORE);
+		if (rc != MPI_SUCCESS)
+			return fail("MPI_Sendrecv", rc);
+		off += n;
+	} while (off < bytes);
+	return 0;
+}
+
+static int mpi_barrier(struct sb_comm *c)
+{
+	struct mpi_priv *p = c->priv;
+	int rc = MPI_Barrier(p->comm);
+	return rc == MPI_SUCCESS ? 0 : fail("MPI_Barrier", rc);
+}
+
+static int mpi_sync(struct sb_comm *c)
+{
+	(void)c; /* host MPI calls are complete when they return */
+	return 0;
+}
+
+static double mpi_now(struct sb_comm *c)
+{
+	(void)c;
+	return sb_now();
+}
+
+static int mpi_ctl_max(struct sb_comm *c, double *v, size_t n)
+{
+	struct mpi_priv *p = c->priv;
+	for (size_t off = 0; off < n; off += p->max_count) {
+		size_t k = n - off < p->max_count ? n - off : p->max_count;
+		int rc = MPI_Allreduce(MPI_IN_PLACE, v + off, (int)k, MPI_DOUBLE, MPI_MAX, p->comm);
+		if (rc != MPI_SUCCESS)
+			return fail("MPI_Allreduce (control)", rc);
+	}
+	return 0;
+}
+
+static int mpi_ctl_sum(struct sb_comm *c, long long *v, size_t n)
+{
+	struct mpi_priv *p = c->priv;
+	int rc = MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_LONG_LONG, MPI_SUM, p->comm);
+	return rc == MPI_SUCCESS ? 0 : fail("MPI_Allreduce (control)", rc);
+}
+
+static int mpi_ctl_gather_str(struct sb_comm *c, const char *mine, char (*out)[256])
+{
+	struct mpi_priv *p = c->priv;
+	char buf[256] = {0};
+	strncpy(buf, mine, sizeof buf - 1);
+	int rc = MPI_Gather(buf, 256, MPI_CHAR, out, 256, MPI_CHAR, 0, p->comm);
+	return rc == MPI_SUCCESS ? 0 : fail("MPI_Gather (control)", rc);
+}
+
+static void mpi_describe(struct sb_comm *c, json_t *obj)
+{
+	struct mpi_priv *p = c->priv;
+	int major, minor;
+	MPI_Get_version(&major, &minor);
+	json_object_set_new(obj, "mpi_library", json_string(sb_world_mpi_version()));
+	json_object_set_new(obj, "mpi_standard", json_sprintf("%d.%d", major, minor));
+	json_object_set_new(obj, "mpi_max_count", json_integer((json_int_t)p->max_count));
+}
+
+const struct sb_backend sb_backend_mpi = {
+    .name = "mpi",
+    .summary = "MPI on host memory (the CPU path)",
+    .caps = SB_CAP_HOST_MEM,
+    .init = mpi_init,
+    .fini = mpi_fini,
+    .alloc = sb__host_alloc,
+    .free = sb__host_free,
+    .fill = sb__host_fill,
+    .check_sum = sb__host_check_sum,
+    .fill_rank = sb__host_fill_rank,
+    .check_rank = sb__host_check_rank,
+    .allreduce = mpi_allreduce,
+    .sendrecv = mpi_sendrecv,
+    .barrier = mpi_barrier,
+    .sync = mpi_sync,
+    .now = mpi_now,
+    .ctl_max = mpi_ctl_max,
+    .ctl_sum = mpi_ctl_sum,
+    .ctl_gather_str = mpi_ctl_gather_str,
+    .describe = mpi_describe,
+};

@@ -1,0 +1,290 @@
+#include "driver.h"
+
+#include "error.h"
+#include "report.h"
+#include "watchdog.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct sb_opt sb_common_opts[] = {
+    {"min-bytes", 'b', SB_OPT_SIZE, "SIZE", "4", NULL, 1,
+     "smallest message size (K/M/G = 2^10/2^20/2^30)"},
+    {"max-bytes", 'e', SB_OPT_SIZE, "SIZE", "64M", NULL, 1, "largest message size"},
+    {"step-factor", 'f', SB_OPT_INT, "F", "2", NULL, 2,
+     "multiply the size by F from one point to the next"},
+    {"iters", 'n', SB_OPT_INT, "N", NULL, NULL, 1,
+     "fixed number of timed iterations per point (default: adaptive)"},
+    {"warmup", 'w', SB_OPT_INT, "N", "10", NULL, 0,
+     "warm-up iterations per point (at most a fifth of --max-time)"},
+    {"check", 'c', SB_OPT_INT, "N", "1", NULL, 0,
+     "check iterations per point, outside the timed loop (0: off)"},
+    {"precision", 0, SB_OPT_DOUBLE, "PCT", "2", NULL, 0.001,
+     "stop when the 95% CI of the median is within PCT% of it"},
+    {"max-time", 0, SB_OPT_DOUBLE, "SEC", "1", NULL, 0.001,
+     "stop a point after SEC seconds of timed iterations"},
+    {"max-iters", 0, SB_OPT_INT, "N", "100000", NULL, 1,
+     "never take more than N samples of one point"},
+    {"timeout", 0, SB_OPT_DOUBLE, "SEC", "0", NULL, 0,
+     "end the job if one point takes longer than SEC (0: no watchdog)"},
+    {"backend", 0, SB_OPT_STRING, "NAME", "mpi", NULL, 0, "how bytes move: see 'scalebench list'"},
+    {"out", 0, SB_OPT_STRING, "DIR", "runs", NULL, 0, "directory for the run file"},
+    {"json", 0, SB_OPT_FLAG, NULL, NULL, NULL, 0,
+     "print the point records as JSON Lines on stdout instead of the table"},
+    {"quiet", 'q', SB_OPT_FLAG, NULL, NULL, NULL, 0, "no progress messages on stderr"},
+    {"help", 'h', SB_OPT_FLAG, NULL, NULL, NULL, 0, "this help"},
+    {0},
+};
+
+void sb_method_from_args(struct sb_method *m, const struct sb_args *a)
+{
+	memset(m, 0, sizeof *m);
+	m->warmup = (size_t)sb_arg_int(a, "warmup");
+	m->iters = sb_arg_given(a, "iters") ? (size_t)sb_arg_int(a, "iters") : 0;
+	m->checks = (size_t)sb_arg_int(a, "check");
+	m->precision = sb_arg_double(a, "precision") / 100.0;
+	m->max_time = sb_arg_double(a, "max-time");
+	m->max_iters = (size_t)sb_arg_int(a, "max-iters");
+	if (m->iters > m->max_iters)
+		m->max_iters = m->iters;
+	m->timeout = sb_arg_double(a, "timeout");
+}
+
+int sb_sizes_from_args(const struct sb_args *a, size_t align, size_t **out, size_t *n, char *err,
+                       size_t errlen)
+{
+	size_t b = sb_arg_size(a, "min-bytes"), e = sb_arg_size(a, "max-bytes");
+	size_t f = (size_t)sb_arg_int(a, "step-factor");
+	char sb[32], se[32];
+	if (b > e) {
+		snprintf(err, errlen, "-b %s is larger than -e %s",
+		         sb_format_size(b, sb, sizeof sb), sb_format_size(e, se, sizeof se));
+		return SB_EINVAL;
+	}
+	if (e < align) {
+		snprintf(err, errlen, "-e %s is smaller than one element (%zu bytes)",
+		         sb_format_size(e, se, sizeof se), align);
+		return SB_EINVAL;
+	}
+	size_t cap = 8, k = 0;
+	size_t *v = malloc(cap * sizeof *v);
+	if (!v)
+		return SB_ENOMEM;
+	for (size_t s = b;; s *= f) {
+		size_t r = s / align * align;
+		if (r >= align && (k == 0 || v[k - 1] != r)) {
+			if (k == cap) {
+				size_t *nv = realloc(v, (cap *= 2) * sizeof *v);
+				if (!nv) {
+					free(v);
+					return SB_ENOMEM;
+				}
+				v = nv;
+			}
+			v[k++] = r;
+		}
+		if (s > e / f) /* the next size would pass e (or overflow) */
+			break;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+/* Timed iterations are taken in batches; between batches one control reduction turns the
+ * batch's per-rank times into per-iteration maxima over ranks and carries the slowest rank's
+ * elapsed time, so every rank holds identical data and takes the same stop decision without a
+ * separate broadcast. */
+static int run_batch(const struct sb_bench *b, struct sb_ctx *x, const struct sb_point *pt,
+                     double *buf, size_t k, double t_start)
+{
+	struct sb_comm *c = x->comm;
+	const struct sb_backend *be = c->be;
+	int rc;
+	for (size_t i = 0; i < k; i++) {
+		if ((rc = be->barrier(c)))
+			return rc;
+		double t0 = be->now(c);
+		if ((rc = b->step(x, pt)) || (rc = be->sync(c)))
+			return rc;
+		buf[i] = be->now(c) - t0;
+	}
+	buf[k] = be->now(c) - t_start;
+	return be->ctl_max(c, buf, k + 1);
+}
+
+int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct sb_point *pt,
+                      const struct sb_method *m, struct sb_point_result *r)
+{
+	struct sb_comm *c = x->comm;
+	const struct sb_backend *be = c->be;
+	int rc;
+	memset(r, 0, sizeof *r);
+	r->point = pt;
+
+	/* Warm-up: -w iterations, but no more than a fifth of --max-time (slowest rank's clock,
+	 * so all ranks agree), and at least one. */
+	double t = be->now(c);
+	for (size_t i = 0; i < m->warmup; i++) {
+		if ((rc = be->barrier(c)) || (rc = b->step(x, pt)) || (rc = be->sync(c)))
+			return rc;
+		r->warmup_done++;
+		double el = be->now(c) - t;
+		if ((rc = be->ctl_max(c, &el, 1)))
+			return rc;
+		if (el > m->max_time / 5)
+			break;
+	}
+
+	size_t cap = m->iters ? m->iters : 64;
+	double *samples = malloc(cap * sizeof *samples);
+	double *scratch = malloc(cap * sizeof *scratch);
+	double *batch = malloc((cap + 1) * sizeof *batch);
+	if (!samples || !scratch || !batch) {
+		rc = SB_ENOMEM;
+		goto fail;
+	}
+
+	/* Adaptive: a first batch of 16 (the CI needs n >= 8), then batches that double the
+	 * sample count, shrunk to what the remaining time allows at the current median. */
+	size_t k = m->iters ? m->iters : 16;
+	if (k > m->max_iters)
+		k = m->max_iters;
+	double t_start = be->now(c);
+	for (;;) {
+		if (r->n + k > cap) {
+			size_t ncap = cap;
+			while (r->n + k > ncap)
+				ncap *= 2;
+			double *s2 = realloc(samples, ncap * sizeof *samples);
+			if (s2)
+				samples = s2;
+			double *c2 = realloc(scratch, ncap * sizeof *scratch);
+			if (c2)
+				scratch = c2;
+			double *b2 = realloc(batch, (ncap + 1) * sizeof *batch);
+			if (b2)
+				batch = b2;
+			if (!s2 || !c2 || !b2) {
+				rc = SB_ENOMEM;
+				goto fail;
+			}
+			cap = ncap;
+		}
+		if ((rc = run_batch(b, x, pt, batch, k, t_start)))
+			goto fail;
+		memcpy(samples + r->n, batch, k * sizeof *batch);
+		r->n += k;
+		r->elapsed = batch[k];
+		sb_stats_summarize(samples, r->n, scratch, &r->summary);
+		r->rel_ci = sb_stats_rel_ci_halfwidth(&r->summary);
+
+		if (m->iters) {
+			r->stop = SB_STOP_ITERS;
+			break;
+		}
+		if (r->rel_ci <= m->precision) {
+			r->stop = SB_STOP_PRECISION;
+			break;
+		}
+		if (r->elapsed >= m->max_time) {
+			r->stop = SB_STOP_MAX_TIME;
+			break;
+		}
+		if (r->n >= m->max_iters) {
+			r->stop = SB_STOP_MAX_ITERS;
+			break;
+		}
+		/* Iterations that fit in the time left, from the mean cost of one so far
+		 * (barrier included); at least one. */
+		double per = r->elapsed / (double)r->n;
+		double fit = per > 0 ? (m->max_time - r->elapsed) / per : (double)r->n;
+		k = r->n;
+		if ((double)k > fit)
+			k = fit < 1 ? 1 : (size_t)fit;
+		if (r->n + k > m->max_iters)
+			k = m->max_iters - r->n;
+	}
+	free(scratch);
+	free(batch);
+	r->samples = samples;
+	return 0;
+fail:
+	free(samples);
+	free(scratch);
+	free(batch);
+	return rc;
+}
+
+/* Check iterations after the timed ones; wrong counts summed over ranks. */
+static int run_checks(const struct sb_bench *b, struct sb_ctx *x, const struct sb_point *pt,
+                      size_t checks, struct sb_point_result *r)
+{
+	if (!(b->flags & SB_BENCH_CAN_CHECK) || checks == 0)
+		return 0;
+	long long wrong = 0;
+	for (size_t i = 0; i < checks; i++) {
+		size_t w = 0;
+		int rc = b->check(x, pt, (unsigned)i + 1, &w);
+		if (rc)
+			return rc;
+		wrong += (long long)w;
+		r->checks_done++;
+	}
+	int rc = x->comm->be->ctl_sum(x->comm, &wrong, 1);
+	r->wrong = wrong;
+	return rc;
+}
+
+int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_args *a,
+                  struct sb_report *rep)
+{
+	struct sb_ctx x = {.comm = c, .args = a};
+	struct sb_method m;
+	sb_method_from_args(&m, a);
+	char err[512] = "";
+	int rc = b->setup(&x, err, sizeof err);
+	if (rc) {
+		if (rc == SB_EINVAL)
+			sb_log_usage("%s: %s", b->name, err);
+		return rc;
+	}
+	struct sb_point *pts = NULL;
+	size_t npts = 0;
+	if ((rc = b->points(&x, &pts, &npts))) {
+		b->teardown(&x);
+		return rc;
+	}
+	if (c->rank == 0)
+		sb_report_begin(rep, b, c, &m);
+
+	int failed_check = 0;
+	for (size_t i = 0; i < npts && rc == 0; i++) {
+		struct sb_point_result r;
+		sb_watchdog_arm(pts[i].label, m.timeout);
+		if ((rc = b->prepare(&x, &pts[i])) == 0 &&
+		    (rc = sb_driver_measure(b, &x, &pts[i], &m, &r)) == 0) {
+			if ((rc = run_checks(b, &x, &pts[i], m.checks, &r)) == 0) {
+				r.nmetrics = b->metrics(&x, &pts[i], &r.summary, r.metrics);
+				if (r.wrong)
+					failed_check = 1;
+				if (c->rank == 0)
+					rc = sb_report_point(rep, b, c, &m, &r);
+				/* A failed write must stop every rank, not just rank 0. */
+				long long st = rc;
+				c->be->ctl_sum(c, &st, 1);
+				rc = (int)(st < 0 ? SB_EIO : 0);
+			}
+			free(r.samples);
+		}
+		sb_watchdog_disarm();
+	}
+	if (c->rank == 0)
+		sb_report_end_bench(rep, b);
+	b->teardown(&x);
+	free(pts);
+	if (rc == 0 && failed_check)
+		rc = SB_ECHECK;
+	return rc;
+}

@@ -1,0 +1,106 @@
+#include "error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int log_rank = 0;
+static int log_size = 1;
+static int log_quiet = 0;
+static char log_host[64] = "";
+
+const char *sb_strerror(int err)
+{
+	switch (err) {
+	case 0:
+		return "success";
+#define SB__ERR_STR(name, val, status, msg)                                                        \
+	case (val):                                                                                \
+		return (msg);
+		SB_ERRNO_MAP(SB__ERR_STR)
+#undef SB__ERR_STR
+	}
+	return "unknown error";
+}
+
+int sb_exit_status(int err)
+{
+	switch (err) {
+	case 0:
+		return 0;
+#define SB__ERR_STATUS(name, val, status, msg)                                                     \
+	case (val):                                                                                \
+		return (status);
+		SB_ERRNO_MAP(SB__ERR_STATUS)
+#undef SB__ERR_STATUS
+	}
+	return 3;
+}
+
+void sb_log_set_rank(int rank, int size, const char *host)
+{
+	log_rank = rank;
+	log_size = size;
+	snprintf(log_host, sizeof log_host, "%s", host ? host : "");
+}
+
+int sb_log_rank(void)
+{
+	return log_rank;
+}
+
+void sb_log_set_quiet(int quiet)
+{
+	log_quiet = quiet;
+}
+
+/* One fprintf per message so lines of different ranks do not interleave mid-line. */
+static void emit(const char *kind, int tag, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (tag && log_size > 1)
+		fprintf(stderr, "[rank %d %s] scalebench: %s%s\n", log_rank, log_host, kind, msg);
+	else if (tag && log_host[0])
+		fprintf(stderr, "[%s] scalebench: %s%s\n", log_host, kind, msg);
+	else
+		fprintf(stderr, "scalebench: %s%s\n", kind, msg);
+	fflush(stderr);
+}
+
+void sb_log_fault(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	emit("error: ", 1, fmt, ap);
+	va_end(ap);
+}
+
+void sb_log_usage(const char *fmt, ...)
+{
+	if (log_rank != 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	emit("error: ", 0, fmt, ap);
+	va_end(ap);
+}
+
+void sb_log_warn(const char *fmt, ...)
+{
+	if (log_rank != 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	emit("warning: ", 0, fmt, ap);
+	va_end(ap);
+}
+
+void sb_log_info(const char *fmt, ...)
+{
+	if (log_rank != 0 || log_quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	emit("", 0, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,290 @@
+#include "report.h"
+
+#include "build_info.h"
+#include "error.h"
+#include "timer.h"
+
+#include <hwloc.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+extern char **environ;
+
+/* Column layout of the table: key columns of the point, then the statistics of the slowest
+ * rank's per-iteration time, then the benchmark's metrics. */
+static void header(FILE *f, const struct sb_bench *b, struct sb_comm *c)
+{
+	fprintf(f, "#\n# %-10s %11s %8s %5s %5s %6s %7s %10s %10s %7s %10s %10s %10s %6s",
+	        "size(B)", "count(elts)", "type", "op", "place", "n", "stop", "min(us)", "p50(us)",
+	        "ci95(%)", "p95(us)", "p99(us)", "max(us)", "cov(%)");
+	struct sb_point dummy = {.bytes = 1, .count = 1};
+	struct sb_summary s = {.median = 1};
+	struct sb_metric m[SB_METRICS_MAX];
+	struct sb_ctx x = {.comm = c};
+	size_t nm = b->metrics(&x, &dummy, &s, m);
+	for (size_t i = 0; i < nm; i++) {
+		char h[32];
+		snprintf(h, sizeof h, "%s(%s)", m[i].name,
+		         strcmp(m[i].unit, "B/s") == 0 ? "GB/s" : m[i].unit);
+		fprintf(f, " %12s", h);
+	}
+	fprintf(f, " %6s\n", "wrong");
+}
+
+void sb_report_begin(struct sb_report *rep, const struct sb_bench *b, struct sb_comm *c,
+                     const struct sb_method *m)
+{
+	if (!rep->table)
+		return;
+	FILE *f = rep->table;
+	fprintf(f, "# scalebench %s: %s\n", b->name, b->summary);
+	fprintf(f, "# backend %s, %d rank%s; %s\n", c->be->name, c->size, c->size == 1 ? "" : "s",
+	        rep->mpi_version ? rep->mpi_version : "");
+	fprintf(f, "# time of an iteration = slowest rank's, barrier before each; ");
+	if (m->iters)
+		fprintf(f, "%zu iterations per point", m->iters);
+	else
+		fprintf(f, "iterate until the 95%% CI of the median is within %g%% or %g s",
+		        100 * m->precision, m->max_time);
+	fprintf(f, "; %zu check iteration%s\n", m->checks, m->checks == 1 ? "" : "s");
+	fprintf(f, "# GB/s = 1e9 B/s; busbw = algbw x 2(n-1)/n for all-reduce\n");
+	header(f, b, c);
+	fflush(f);
+}
+
+int sb_report_point(struct sb_report *rep, const struct sb_bench *b, struct sb_comm *c,
+                    const struct sb_method *m, const struct sb_point_result *r)
+{
+	const struct sb_point *pt = r->point;
+	const struct sb_summary *s = &r->summary;
+	if (strcmp(r->stop, SB_STOP_PRECISION) == 0)
+		rep->points_at_precision++;
+	if (rep->table) {
+		FILE *f = rep->table;
+		const double us = 1e6;
+		char ci[16];
+		if (isfinite(r->rel_ci))
+			snprintf(ci, sizeof ci, "%.2f", 100 * r->rel_ci);
+		else
+			snprintf(ci, sizeof ci, "-");
+		fprintf(f,
+		        "  %-10zu %11zu %8s %5s %5s %6zu %7s %10.2f %10.2f %7s %10.2f %10.2f "
+		        "%10.2f %6.1f",
+		        pt->bytes, pt->count, sb_dtype_name(pt->dtype), pt->op,
+		        pt->inplace ? "in" : "out", s->n,
+		        strcmp(r->stop, SB_STOP_PRECISION) == 0   ? "prec"
+		        : strcmp(r->stop, SB_STOP_MAX_TIME) == 0  ? "time"
+		        : strcmp(r->stop, SB_STOP_MAX_ITERS) == 0 ? "cap"
+		                                                  : "iters",
+		        s->min * us, s->median * us, ci, s->p95 * us, s->p99 * us, s->max * us,
+		        100 * s->cov);
+		for (size_t i = 0; i < r->nmetrics; i++)
+			fprintf(f, " %12.3f",
+			        strcmp(r->metrics[i].unit, "B/s") == 0 ? r->metrics[i].value / 1e9
+			                                               : r->metrics[i].value);
+		if (r->checks_done)
+			fprintf(f, " %6lld\n", r->wrong);
+		else
+			fprintf(f, " %6s\n", "-");
+		fflush(f);
+	}
+	json_t *rec = sb_point_record(b, c, m, r, rep->points);
+	int rc = 0;
+	if (rep->json) {
+		char *line =
+		    json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+		if (line)
+			fprintf(rep->json, "%s\n", line);
+		fflush(rep->json);
+		free(line);
+	}
+	if (rep->rf)
+		rc = sb_runfile_write(rep->rf, rec);
+	json_decref(rec);
+	rep->points++;
+	return rc;
+}
+
+void sb_report_end_bench(struct sb_report *rep, const struct sb_bench *b)
+{
+	(void)b;
+	if (rep->table) {
+		fprintf(rep->table, "#\n");
+		fflush(rep->table);
+	}
+}
+
+static json_t *summary_json(const struct sb_summary *s)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "n", json_integer((json_int_t)s->n));
+#define F(k) json_object_set_new(o, #k, json_real(s->k))
+	F(min);
+	F(p5);
+	F(p25);
+	F(median);
+	F(p75);
+	F(p95);
+	F(p99);
+	F(max);
+	F(mean);
+	F(stddev);
+	F(cov);
+#undef F
+	if (s->ci_valid) {
+		json_object_set_new(o, "median_ci95", json_pack("[f,f]", s->ci_lo, s->ci_hi));
+		json_object_set_new(
+		    o, "median_ci95_ranks",
+		    json_pack("[I,I]", (json_int_t)s->ci_lo_rank, (json_int_t)s->ci_hi_rank));
+	} else {
+		json_object_set_new(o, "median_ci95", json_null());
+		json_object_set_new(o, "median_ci95_ranks", json_null());
+	}
+	return o;
+}
+
+json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struct sb_method *m,
+                        const struct sb_point_result *r, size_t seq)
+{
+	const struct sb_point *pt = r->point;
+	json_t *rec = json_object();
+	json_object_set_new(rec, "type", json_string("point"));
+	json_object_set_new(rec, "seq", json_integer((json_int_t)seq));
+	json_object_set_new(rec, "benchmark", json_string(b->name));
+	json_object_set_new(rec, "backend", json_string(c->be->name));
+	json_object_set_new(rec, "ranks", json_integer(c->size));
+	json_object_set_new(rec, "label", json_string(pt->label));
+	json_object_set_new(rec, "params",
+	                    json_pack("{s:I,s:I,s:s,s:s,s:b}", "bytes", (json_int_t)pt->bytes,
+	                              "count", (json_int_t)pt->count, "dtype",
+	                              sb_dtype_name(pt->dtype), "op", pt->op, "inplace",
+	                              pt->inplace));
+
+	json_t *meth = json_object();
+	json_object_set_new(meth, "timer", json_string(c->be->now == NULL ? "?" : SB_TIMER_NAME));
+	json_object_set_new(meth, "sync", json_string("barrier before each iteration"));
+	json_object_set_new(meth, "reduction", json_string("max over ranks per iteration"));
+	json_object_set_new(meth, "warmup", json_integer((json_int_t)r->warmup_done));
+	json_object_set_new(meth, "iterations", json_integer((json_int_t)r->n));
+	json_object_set_new(meth, "stop", json_string(r->stop));
+	json_object_set_new(meth, "precision_target", json_real(m->precision));
+	json_object_set_new(meth, "precision_reached",
+	                    isfinite(r->rel_ci) ? json_real(r->rel_ci) : json_null());
+	json_object_set_new(meth, "max_time", json_real(m->max_time));
+	json_object_set_new(meth, "fixed_iterations",
+	                    m->iters ? json_integer((json_int_t)m->iters) : json_null());
+	json_object_set_new(meth, "elapsed", json_real(r->elapsed));
+	json_object_set_new(rec, "method", meth);
+
+	json_t *samples = json_array();
+	for (size_t i = 0; i < r->n; i++)
+		json_array_append_new(samples, json_real(r->samples[i]));
+	json_object_set_new(rec, "unit", json_string("s"));
+	json_object_set_new(rec, "samples", samples);
+	json_object_set_new(rec, "summary", summary_json(&r->summary));
+
+	json_t *met = json_object();
+	for (size_t i = 0; i < r->nmetrics; i++)
+		json_object_set_new(met, r->metrics[i].name,
+		                    json_pack("{s:f,s:s}", "value", r->metrics[i].value, "unit",
+		                              r->metrics[i].unit));
+	json_object_set_new(rec, "metrics", met);
+
+	json_t *chk = json_object();
+	json_object_set_new(chk, "iterations", json_integer((json_int_t)r->checks_done));
+	json_object_set_new(chk, "wrong", json_integer(r->wrong));
+	json_object_set_new(chk, "status",
+	                    json_string(r->checks_done == 0 ? "off"
+	                                : r->wrong          ? "failed"
+	                                                    : "ok"));
+	json_object_set_new(rec, "check", chk);
+	return rec;
+}
+
+/* Environment variables that change what a run measures. */
+static int env_allowed(const char *kv)
+{
+	static const char *const prefixes[] = {"NCCL_",  "OMPI_",  "UCX_",  "CUDA_",
+	                                       "SLURM_", "HWLOC_", "PMIX_", "MPICH_",
+	                                       "I_MPI_", "OMP_",   "SB_",   NULL};
+	for (size_t i = 0; prefixes[i]; i++)
+		if (strncmp(kv, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	return 0;
+}
+
+json_t *sb_run_record(const char *run_id, const char *command, int argc, char **argv,
+                      const struct sb_args *a, struct sb_comm *c, char (*host_ranks)[256])
+{
+	char now[64];
+	sb_utc_now(now, sizeof now);
+	json_t *rec = json_object();
+	json_object_set_new(rec, "type", json_string("run"));
+	json_object_set_new(rec, "schema", json_integer(SB_SCHEMA_VERSION));
+	json_object_set_new(rec, "run_id", json_string(run_id));
+	json_object_set_new(rec, "start_time", json_string(now));
+	json_object_set_new(rec, "command", json_string(command));
+	json_t *av = json_array();
+	for (int i = 0; i < argc; i++)
+		json_array_append_new(av, json_string(argv[i]));
+	json_object_set_new(rec, "argv", av);
+	json_object_set_new(rec, "options", a ? sb_args_to_json(a) : json_object());
+
+	json_object_set_new(rec, "suite",
+	                    json_pack("{s:s,s:s,s:b}", "version", SB_VERSION, "git_commit",
+	                              SB_GIT_COMMIT, "git_dirty", SB_GIT_DIRTY));
+	json_object_set_new(rec, "build",
+	                    json_pack("{s:s,s:s,s:s,s:s,s:s}", "compiler", SB_COMPILER, "flags",
+	                              SB_C_FLAGS, "build_type", SB_BUILD_TYPE, "cuda",
+	                              SB_CUDA_ENABLED ? "yes" : "no", "cuda_archs", SB_CUDA_ARCHS));
+
+	json_t *prov = json_object();
+	json_object_set_new(prov, "backend", json_string(c->be->name));
+	json_object_set_new(prov, "ranks", json_integer(c->size));
+	if (c->be->describe)
+		c->be->describe(c, prov);
+	char hv[32];
+	unsigned v = hwloc_get_api_version();
+	snprintf(hv, sizeof hv, "%u.%u.%u", v >> 16, (v >> 8) & 0xff, v & 0xff);
+	json_object_set_new(prov, "hwloc", json_string(hv));
+	struct utsname u;
+	if (uname(&u) == 0)
+		json_object_set_new(prov, "os",
+		                    json_pack("{s:s,s:s,s:s}", "sysname", u.sysname, "release",
+		                              u.release, "machine", u.machine));
+
+	/* Hosts in order of first rank, each with its ranks. */
+	json_t *hosts = json_array();
+	json_t *rank_host = json_array();
+	for (int r = 0; r < c->size; r++) {
+		json_array_append_new(rank_host, json_string(host_ranks[r]));
+		json_t *h = NULL;
+		size_t i;
+		json_t *e;
+		json_array_foreach(hosts, i,
+		                   e) if (strcmp(json_string_value(json_object_get(e, "host")),
+		                                 host_ranks[r]) == 0) h = e;
+		if (!h) {
+			h = json_pack("{s:s,s:[]}", "host", host_ranks[r], "ranks");
+			json_array_append_new(hosts, h);
+		}
+		json_array_append_new(json_object_get(h, "ranks"), json_integer(r));
+	}
+	json_object_set_new(prov, "hosts", hosts);
+	json_object_set_new(prov, "rank_hosts", rank_host);
+
+	json_t *env = json_object();
+	for (char **e = environ; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		if (!eq || !env_allowed(*e))
+			continue;
+		char key[256];
+		snprintf(key, sizeof key, "%.*s", (int)(eq - *e), *e);
+		json_object_set_new(env, key, json_string(eq + 1));
+	}
+	json_object_set_new(prov, "env", env);
+	json_object_set_new(rec, "provenance", prov);
+	return rec;
+}

@@ -1,0 +1,39 @@
+/* One result model, two writers: the human table on rank 0's stdout and the run-file records
+ * (or, with --json, the records on stdout instead of the table). Used on rank 0 only. */
+#ifndef SB_REPORT_H
+#define SB_REPORT_H
+
+#include "bench.h"
+#include "driver.h"
+#include "runfile.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+struct sb_report {
+	FILE *table; /* NULL: no table */
+	FILE *json; /* NULL: no records on stdout */
+	struct sb_runfile *rf; /* NULL: no run file */
+	size_t points; /* point records written */
+	size_t points_at_precision;
+	const char *mpi_version;
+};
+
+/* Header lines and column titles for a benchmark. */
+void sb_report_begin(struct sb_report *rep, const struct sb_bench *b, struct sb_comm *c,
+                     const struct sb_method *m);
+/* One table row and one point record. Returns SB_EIO when the run file cannot be written. */
+int sb_report_point(struct sb_report *rep, const struct sb_bench *b, struct sb_comm *c,
+                    const struct sb_method *m, const struct sb_point_result *r);
+void sb_report_end_bench(struct sb_report *rep, const struct sb_bench *b);
+
+/* The point record (also used by the tests). */
+json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struct sb_method *m,
+                        const struct sb_point_result *r, size_t seq);
+
+/* The `run` record: schema, ids, argv, options, build and provenance. host_ranks: the host
+ * name of every rank (size entries). */
+json_t *sb_run_record(const char *run_id, const char *command, int argc, char **argv,
+                      const struct sb_args *a, struct sb_comm *c, char (*host_ranks)[256]);
+
+#endif

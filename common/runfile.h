@@ -1,0 +1,33 @@
+/* The run file: JSON Lines, one record per line, written by rank 0 and flushed record by
+ * record so a crash loses at most the point in flight. The schema is in results/README.md. */
+#ifndef SB_RUNFILE_H
+#define SB_RUNFILE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define SB_SCHEMA_VERSION 1
+
+struct sb_runfile;
+
+/* Create dir (and parents) if needed and a new file in it named
+ * <stem>-<UTC time>-<host>-<pid>[-N].jsonl, never reusing an existing name (O_EXCL), so two
+ * runs started in the same second into the same directory both survive. NULL on failure with
+ * a message in err. */
+struct sb_runfile *sb_runfile_open(const char *dir, const char *stem, const char *host, char *err,
+                                   size_t errlen);
+const char *sb_runfile_path(const struct sb_runfile *rf);
+
+/* Append rec as one line and flush it to the kernel. Safe to call from the watchdog thread
+ * (serialised by a lock). Returns 0, or SB_EIO with the reason printed once (disk full...). */
+int sb_runfile_write(struct sb_runfile *rf, json_t *rec);
+
+/* Close; returns SB_EIO when the final flush or close failed. */
+int sb_runfile_close(struct sb_runfile *rf);
+
+/* A random identifier of 32 hex digits (from /dev/urandom). */
+void sb_random_id(char out[33]);
+/* Current UTC time as ISO 8601 with microseconds ("2026-11-23T01:02:03.123456Z"). */
+void sb_utc_now(char *out, size_t len);
+
+#endif
