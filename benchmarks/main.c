@@ -129,7 +129,9 @@ static int on_watchdog(const char *point, double timeout, int sig, void *arg)
 		         timeout);
 		status = sb_exit_status(SB_ETIMEOUT);
 	} else {
-		snprintf(msg, sizeof msg, "stopped by %s", signame(sig));
+		snprintf(msg, sizeof msg, "stopped by %s%s", signame(sig),
+			 sig == SIGTERM ? " (mpirun sends it when another rank fails or the job is cancelled)"
+					: "");
 		status = 128 + sig;
 	}
 	if (job.rank != 0) {
