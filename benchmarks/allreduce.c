@@ -6,24 +6,23 @@
  * (nccl-tests' definition). */
 #include "bench.h"
 #include "error.h"
+#include "sweep.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 struct allreduce {
 	enum sb_dtype dtype;
 	int inplace;
-	void *send, *recv;
-	size_t cap; /* bytes allocated in each buffer */
+	struct sb_bufs buf;
 };
 
+// clang-format off
 static const struct sb_opt allreduce_opts[] = {
-    {"dtype", 0, SB_OPT_CHOICE, "TYPE", "float", SB_DTYPE_CHOICES, 0, "element type"},
-    {"inplace", 0, SB_OPT_FLAG, NULL, NULL, NULL, 0,
-     "reduce in place (one buffer) instead of out of place"},
-    {0},
+	{"dtype", 0, SB_OPT_CHOICE, "TYPE", "float", SB_DTYPE_CHOICES, 0, "element type"},
+	{"inplace", 0, SB_OPT_FLAG, NULL, NULL, NULL, 0, "reduce in place (one buffer) instead of out of place"},
+	{0},
 };
+// clang-format on
 
 static int allreduce_setup(struct sb_ctx *x, char *err, size_t errlen)
 {
@@ -45,59 +44,25 @@ static int allreduce_setup(struct sb_ctx *x, char *err, size_t errlen)
 static int allreduce_points(struct sb_ctx *x, struct sb_point **pts, size_t *n)
 {
 	struct allreduce *s = x->state;
-	size_t *sizes, k;
-	char err[256];
-	size_t esz = sb_dtype_size(s->dtype);
-	int rc = sb_sizes_from_args(x->args, esz, &sizes, &k, err, sizeof err);
-	if (rc)
-		return rc; /* validated in setup */
-	struct sb_point *p = calloc(k ? k : 1, sizeof *p);
-	if (!p) {
-		free(sizes);
-		return SB_ENOMEM;
-	}
-	for (size_t i = 0; i < k; i++) {
-		p[i].bytes = sizes[i];
-		p[i].count = sizes[i] / esz;
-		p[i].dtype = s->dtype;
-		p[i].op = "sum";
-		p[i].inplace = s->inplace;
-		snprintf(p[i].label, sizeof p[i].label, "allreduce %zu B %s %s", sizes[i],
-		         sb_dtype_name(s->dtype), s->inplace ? "in-place" : "out-of-place");
-	}
-	free(sizes);
-	*pts = p;
-	*n = k;
-	return 0;
+	return sb_sweep_points(x->args, "allreduce", s->dtype, "sum", s->inplace, pts, n);
 }
 
-/* Buffers grow with the sweep; both are filled with the pattern so the timed loop reduces
- * real data (in place, the values grow from one iteration to the next, which costs nothing
- * on IEEE hardware and never produces subnormals). */
+/* Both buffers hold the pattern, so the timed loop reduces real data (in place, the values
+ * grow from one iteration to the next, which costs nothing on IEEE hardware and never
+ * produces subnormals). */
 static int allreduce_prepare(struct sb_ctx *x, const struct sb_point *pt)
 {
 	struct allreduce *s = x->state;
 	struct sb_comm *c = x->comm;
-	if (pt->bytes > s->cap) {
-		c->be->free(c, s->send);
-		c->be->free(c, s->recv);
-		s->send = c->be->alloc(c, pt->bytes);
-		s->recv = s->inplace ? NULL : c->be->alloc(c, pt->bytes);
-		if (!s->send || (!s->inplace && !s->recv)) {
-			sb_log_fault("cannot allocate 2 x %zu bytes for %s", pt->bytes, pt->label);
-			s->cap = 0;
-			return SB_ENOMEM;
-		}
-		s->cap = pt->bytes;
-	}
-	return c->be->fill(c, s->send, pt->count, pt->dtype, 0);
+	int rc = sb_bufs_reserve(c, &s->buf, pt->bytes, s->inplace, pt->label);
+	return rc ? rc : c->be->fill(c, s->buf.send, pt->count, pt->dtype, 0);
 }
 
 static int allreduce_step(struct sb_ctx *x, const struct sb_point *pt)
 {
 	struct allreduce *s = x->state;
-	void *recv = s->inplace ? s->send : s->recv;
-	return x->comm->be->allreduce(x->comm, s->send, recv, pt->count, pt->dtype, SB_SUM);
+	void *recv = s->inplace ? s->buf.send : s->buf.recv;
+	return x->comm->be->allreduce(x->comm, s->buf.send, recv, pt->count, pt->dtype, SB_SUM);
 }
 
 static int allreduce_check(struct sb_ctx *x, const struct sb_point *pt, unsigned iter,
@@ -105,14 +70,14 @@ static int allreduce_check(struct sb_ctx *x, const struct sb_point *pt, unsigned
 {
 	struct allreduce *s = x->state;
 	struct sb_comm *c = x->comm;
-	void *recv = s->inplace ? s->send : s->recv;
+	void *recv = s->inplace ? s->buf.send : s->buf.recv;
 	int rc;
 	/* Out of place, the result buffer first gets another rank's pattern, so a result that is
 	 * never written cannot pass. */
 	if (!s->inplace &&
 	    (rc = c->be->fill_rank(c, recv, pt->count, pt->dtype, c->rank + 3, iter)))
 		return rc;
-	if ((rc = c->be->fill(c, s->send, pt->count, pt->dtype, iter)) ||
+	if ((rc = c->be->fill(c, s->buf.send, pt->count, pt->dtype, iter)) ||
 	    (rc = allreduce_step(x, pt)) || (rc = c->be->sync(c)))
 		return rc;
 	return c->be->check_sum(c, recv, pt->count, pt->dtype, iter, wrong);
@@ -133,8 +98,7 @@ static void allreduce_teardown(struct sb_ctx *x)
 	struct allreduce *s = x->state;
 	if (!s)
 		return;
-	x->comm->be->free(x->comm, s->send);
-	x->comm->be->free(x->comm, s->recv);
+	sb_bufs_release(x->comm, &s->buf);
 	free(s);
 	x->state = NULL;
 }

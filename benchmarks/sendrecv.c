@@ -3,90 +3,54 @@
  * factor 1 for sendrecv). It needs two ranks: with one, the "shift" is a local copy. */
 #include "bench.h"
 #include "error.h"
+#include "sweep.h"
 
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-
-struct sendrecv {
-	void *send, *recv;
-	size_t cap;
-};
 
 static int sendrecv_setup(struct sb_ctx *x, char *err, size_t errlen)
 {
 	size_t *sizes, k;
-	int rc = sb_sizes_from_args(x->args, sizeof(int32_t), &sizes, &k, err, errlen);
+	int rc = sb_sizes_from_args(x->args, sb_dtype_size(SB_INT32), &sizes, &k, err, errlen);
 	if (rc)
 		return rc;
 	free(sizes);
-	x->state = calloc(1, sizeof(struct sendrecv));
+	x->state = calloc(1, sizeof(struct sb_bufs));
 	return x->state ? 0 : SB_ENOMEM;
 }
 
 static int sendrecv_points(struct sb_ctx *x, struct sb_point **pts, size_t *n)
 {
-	size_t *sizes, k;
-	char err[256];
-	int rc = sb_sizes_from_args(x->args, sizeof(int32_t), &sizes, &k, err, sizeof err);
-	if (rc)
-		return rc;
-	struct sb_point *p = calloc(k ? k : 1, sizeof *p);
-	if (!p) {
-		free(sizes);
-		return SB_ENOMEM;
-	}
-	for (size_t i = 0; i < k; i++) {
-		p[i].bytes = sizes[i];
-		p[i].count = sizes[i] / sizeof(int32_t);
-		p[i].dtype = SB_INT32;
-		p[i].op = "-";
-		snprintf(p[i].label, sizeof p[i].label, "sendrecv %zu B", sizes[i]);
-	}
-	free(sizes);
-	*pts = p;
-	*n = k;
-	return 0;
+	return sb_sweep_points(x->args, "sendrecv", SB_INT32, "-", 0, pts, n);
 }
 
 static int sendrecv_prepare(struct sb_ctx *x, const struct sb_point *pt)
 {
-	struct sendrecv *s = x->state;
+	struct sb_bufs *b = x->state;
 	struct sb_comm *c = x->comm;
-	if (pt->bytes > s->cap) {
-		c->be->free(c, s->send);
-		c->be->free(c, s->recv);
-		s->send = c->be->alloc(c, pt->bytes);
-		s->recv = c->be->alloc(c, pt->bytes);
-		if (!s->send || !s->recv) {
-			sb_log_fault("cannot allocate 2 x %zu bytes for %s", pt->bytes, pt->label);
-			s->cap = 0;
-			return SB_ENOMEM;
-		}
-		s->cap = pt->bytes;
-	}
-	return c->be->fill(c, s->send, pt->count, pt->dtype, 0);
+	int rc = sb_bufs_reserve(c, b, pt->bytes, 0, pt->label);
+	return rc ? rc : c->be->fill(c, b->send, pt->count, pt->dtype, 0);
 }
 
 static int sendrecv_step(struct sb_ctx *x, const struct sb_point *pt)
 {
-	struct sendrecv *s = x->state;
+	struct sb_bufs *b = x->state;
 	struct sb_comm *c = x->comm;
 	int next = (c->rank + 1) % c->size, prev = (c->rank + c->size - 1) % c->size;
-	return c->be->sendrecv(c, s->send, next, s->recv, prev, pt->bytes);
+	return c->be->sendrecv(c, b->send, next, b->recv, prev, pt->bytes);
 }
 
 static int sendrecv_check(struct sb_ctx *x, const struct sb_point *pt, unsigned iter, size_t *wrong)
 {
-	struct sendrecv *s = x->state;
+	struct sb_bufs *b = x->state;
 	struct sb_comm *c = x->comm;
 	int prev = (c->rank + c->size - 1) % c->size;
 	int rc;
-	if ((rc = c->be->fill_rank(c, s->recv, pt->count, pt->dtype, c->rank, iter)) ||
-	    (rc = c->be->fill(c, s->send, pt->count, pt->dtype, iter)) ||
+	/* The receive buffer first holds our own pattern, which differs from the sender's. */
+	if ((rc = c->be->fill_rank(c, b->recv, pt->count, pt->dtype, c->rank, iter)) ||
+	    (rc = c->be->fill(c, b->send, pt->count, pt->dtype, iter)) ||
 	    (rc = sendrecv_step(x, pt)) || (rc = c->be->sync(c)))
 		return rc;
-	return c->be->check_rank(c, s->recv, pt->count, pt->dtype, prev, iter, wrong);
+	return c->be->check_rank(c, b->recv, pt->count, pt->dtype, prev, iter, wrong);
 }
 
 static size_t sendrecv_metrics(struct sb_ctx *x, const struct sb_point *pt,
@@ -101,12 +65,11 @@ static size_t sendrecv_metrics(struct sb_ctx *x, const struct sb_point *pt,
 
 static void sendrecv_teardown(struct sb_ctx *x)
 {
-	struct sendrecv *s = x->state;
-	if (!s)
+	struct sb_bufs *b = x->state;
+	if (!b)
 		return;
-	x->comm->be->free(x->comm, s->send);
-	x->comm->be->free(x->comm, s->recv);
-	free(s);
+	sb_bufs_release(x->comm, b);
+	free(b);
 	x->state = NULL;
 }
 
