@@ -17,7 +17,7 @@ const struct sb_opt sb_common_opts[] = {
     {"iters", 'n', SB_OPT_INT, "N", NULL, NULL, 1,
      "fixed number of timed iterations per point (default: adaptive)"},
     {"warmup", 'w', SB_OPT_INT, "N", "10", NULL, 0,
-     "warm-up iterations per point (at most a fifth of --max-time)"},
+     "warm-up iterations per point (fewer once a fifth of --max-time has passed)"},
     {"check", 'c', SB_OPT_INT, "N", "1", NULL, 0,
      "check iterations per point, outside the timed loop (0: off)"},
     {"precision", 0, SB_OPT_DOUBLE, "PCT", "2", NULL, 0.001,
@@ -87,6 +87,13 @@ int sb_sizes_from_args(const struct sb_args *a, size_t align, size_t **out, size
 		if (s > e / f) /* the next size would pass e (or overflow) */
 			break;
 	}
+	if (k == 0) {
+		free(v);
+		snprintf(err, errlen,
+		         "no size from -b %s to -e %s is a whole number of %zu-byte elements",
+		         sb_format_size(b, sb, sizeof sb), sb_format_size(e, se, sizeof se), align);
+		return SB_EINVAL;
+	}
 	*out = v;
 	*n = k;
 	return 0;
@@ -123,8 +130,8 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 	memset(r, 0, sizeof *r);
 	r->point = pt;
 
-	/* Warm-up: -w iterations, but no more than a fifth of --max-time (slowest rank's clock,
-	 * so all ranks agree), and at least one. */
+	/* Warm-up: -w iterations, or fewer once a fifth of --max-time has passed (slowest rank's
+	 * clock, so all ranks agree); at least one when -w > 0. */
 	double t = be->now(c);
 	for (size_t i = 0; i < m->warmup; i++) {
 		if ((rc = be->barrier(c)) || (rc = b->step(x, pt)) || (rc = be->sync(c)))

@@ -345,8 +345,9 @@ json_t *sb_args_to_json(const struct sb_args *a)
 			case SB_OPT_INT:
 				j = json_integer(v->i);
 				break;
-			case SB_OPT_SIZE:
-				j = json_integer((json_int_t)v->size);
+			case SB_OPT_SIZE: /* JSON readers take 64-bit signed integers */
+				j = v->size > (size_t)INT64_MAX ? json_real((double)v->size)
+				                                : json_integer((json_int_t)v->size);
 				break;
 			case SB_OPT_DOUBLE:
 				j = json_real(v->d);

@@ -24,6 +24,10 @@ struct sb_runfile {
 static int make_dirs(const char *dir)
 {
 	char buf[4096];
+	if (!*dir) {
+		errno = ENOENT;
+		return -1;
+	}
 	snprintf(buf, sizeof buf, "%s", dir);
 	for (char *p = buf + 1; *p; p++)
 		if (*p == '/') {

@@ -38,7 +38,7 @@ int sb_stats_median_ci_ranks(size_t n, size_t *lo, size_t *hi)
 	if (n == 0)
 		return SB_EINVAL;
 	double h = 1.96 * sqrt((double)n);
-	double l = ceil(((double)n - h) / 2.0);
+	double l = floor(((double)n - h) / 2.0);
 	double u = ceil(1.0 + ((double)n + h) / 2.0);
 	if (l < 1.0 || u > (double)n)
 		return SB_EINVAL;

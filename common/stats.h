@@ -26,7 +26,10 @@ double sb_stats_percentile(const double *sorted, size_t n, double p);
 double sb_stats_median(const double *sorted, size_t n);
 
 /* Ranks (1-based) of the 95% CI of the median for n samples:
- *   lo = ceil((n - 1.96 sqrt(n)) / 2),  hi = ceil(1 + (n + 1.96 sqrt(n)) / 2).
+ *   lo = floor((n - 1.96 sqrt(n)) / 2),  hi = ceil(1 + (n + 1.96 sqrt(n)) / 2).
+ * (Le Boudec's Theorem 2.1. The floor makes lo + hi = n + 1, symmetric around the median, and
+ * keeps the exact binomial coverage >= 95% for every n >= 8; a ceiling for lo, as DESIGN.md
+ * writes it, falls short at n = 21, 26, 31, ...)
  * Returns 0 and fills lo/hi when 1 <= lo and hi <= n (n >= 8), SB_EINVAL otherwise. */
 int sb_stats_median_ci_ranks(size_t n, size_t *lo, size_t *hi);
 
