@@ -24,18 +24,23 @@ static const struct sb_opt allreduce_opts[] = {
 };
 // clang-format on
 
-static int allreduce_setup(struct sb_ctx *x, char *err, size_t errlen)
+static int allreduce_validate(const struct sb_args *a, int nranks, char *err, size_t errlen)
 {
-	enum sb_dtype dtype = (enum sb_dtype)sb_arg_choice(x->args, "dtype");
+	(void)nranks;
+	enum sb_dtype dtype = (enum sb_dtype)sb_arg_choice(a, "dtype");
 	size_t *sizes, k;
-	int rc = sb_sizes_from_args(x->args, sb_dtype_size(dtype), &sizes, &k, err, errlen);
-	if (rc)
-		return rc;
-	free(sizes);
+	int rc = sb_sizes_from_args(a, sb_dtype_size(dtype), &sizes, &k, err, errlen);
+	if (rc == 0)
+		free(sizes);
+	return rc;
+}
+
+static int allreduce_setup(struct sb_ctx *x)
+{
 	struct allreduce *s = calloc(1, sizeof *s);
 	if (!s)
 		return SB_ENOMEM;
-	s->dtype = dtype;
+	s->dtype = (enum sb_dtype)sb_arg_choice(x->args, "dtype");
 	s->inplace = sb_arg_flag(x->args, "inplace");
 	x->state = s;
 	return 0;
@@ -109,6 +114,7 @@ const struct sb_bench sb_bench_allreduce = {
     .min_ranks = 1,
     .flags = SB_BENCH_CAN_CHECK,
     .opts = allreduce_opts,
+    .validate = allreduce_validate,
     .setup = allreduce_setup,
     .points = allreduce_points,
     .prepare = allreduce_prepare,

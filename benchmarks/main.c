@@ -130,8 +130,9 @@ static int on_watchdog(const char *point, double timeout, int sig, void *arg)
 		status = sb_exit_status(SB_ETIMEOUT);
 	} else {
 		snprintf(msg, sizeof msg, "stopped by %s%s", signame(sig),
-			 sig == SIGTERM ? " (mpirun sends it when another rank fails or the job is cancelled)"
-					: "");
+		         sig == SIGTERM
+		             ? " (mpirun sends it when another rank fails or the job is cancelled)"
+		             : "");
 		status = 128 + sig;
 	}
 	if (job.rank != 0) {
@@ -141,7 +142,7 @@ static int on_watchdog(const char *point, double timeout, int sig, void *arg)
 	}
 	if (job.rf) {
 		json_t *e = end_record(point ? "timeout" : "killed", msg);
-		sb_runfile_write(job.rf, e);
+		sb_runfile_write_last(job.rf, e);
 		json_decref(e);
 		sb_log_fault("%s; the %zu finished point%s are in %s", msg,
 		             job.rep ? job.rep->points : 0,
@@ -166,6 +167,25 @@ static int parse(struct sb_args *a, const struct sb_bench *b, int argc, char **a
 	if (rc)
 		sb_log_usage("%s (try 'scalebench %s --help')", err, argv[1]);
 	return rc;
+}
+
+/* The options of benchmark b: the parsed command line for a single benchmark; for `suite`,
+ * whose command line holds common options only, the command line parsed again with b's table
+ * so b gets its own defaults for the rest. NULL (message printed) on bad input. */
+static const struct sb_args *bench_args(const struct sb_bench *b, const struct sb_bench *single,
+                                        const struct sb_args *args, struct sb_args *store, int argc,
+                                        char **argv)
+{
+	if (single)
+		return args;
+	char err[512];
+	const struct sb_opt *tables[3] = {b->opts ? b->opts : sb_common_opts,
+	                                  b->opts ? sb_common_opts : NULL, NULL};
+	if (sb_args_parse(store, tables, argc, argv, 2, err, sizeof err)) {
+		sb_log_usage("%s", err);
+		return NULL;
+	}
+	return store;
 }
 
 static void print_help(const struct sb_bench *b, const char *cmd)
@@ -272,6 +292,23 @@ int main(int argc, char **argv)
 			return finish(2);
 		}
 
+	if (!*sb_arg_str(&args, "out")) {
+		sb_log_usage("--out needs a directory name");
+		return finish(2);
+	}
+	for (size_t i = 0; benches[i]; i++) {
+		struct sb_args bargs;
+		char err[512];
+		const struct sb_args *ba =
+		    bench_args(benches[i], single, &args, &bargs, argc, argv);
+		if (!ba || (benches[i]->validate &&
+		            benches[i]->validate(ba, size, err, sizeof err) == SB_EINVAL)) {
+			if (ba)
+				sb_log_usage("%s: %s", benches[i]->name, err);
+			return finish(2);
+		}
+	}
+
 	struct sb_comm comm = {.be = be};
 	snprintf(comm.host, sizeof comm.host, "%s", host);
 	int rc = be->init(&comm);
@@ -322,29 +359,13 @@ int main(int argc, char **argv)
 	sb_watchdog_start(on_watchdog, NULL);
 
 	int status = rc ? sb_exit_status(rc) : 0;
-	for (size_t i = 0; benches[i] && status != 3; i++) {
+	for (size_t i = 0; benches[i] && status < 3; i++) {
 		struct sb_args bargs;
-		const struct sb_args *ba = &args;
-		if (!single) {
-			/* Suite: the command line holds common options only; each benchmark takes
-			 * its own defaults for the rest. */
-			char e2[512];
-			const struct sb_opt *tables[3] = {
-			    benches[i]->opts ? benches[i]->opts : sb_common_opts,
-			    benches[i]->opts ? sb_common_opts : NULL, NULL};
-			if (sb_args_parse(&bargs, tables, argc, argv, 2, e2, sizeof e2)) {
-				sb_log_usage("%s", e2);
-				status = 2;
-				break;
-			}
-			ba = &bargs;
-		}
-		rc = sb_driver_run(benches[i], &comm, ba, &rep);
+		rc = sb_driver_run(benches[i], &comm,
+		                   bench_args(benches[i], single, &args, &bargs, argc, argv), &rep);
 		int st = sb_exit_status(rc);
 		if (st > status)
 			status = st;
-		if (rc == SB_EINVAL)
-			break;
 	}
 	sb_watchdog_disarm();
 	/* Every rank exits with the same status. */
@@ -361,7 +382,7 @@ int main(int argc, char **argv)
 		json_t *e = end_record(s, NULL);
 		json_object_set_new(e, "points_at_precision",
 		                    json_integer((json_int_t)rep.points_at_precision));
-		sb_runfile_write(rep.rf, e);
+		sb_runfile_write_last(rep.rf, e);
 		json_decref(e);
 		char path[4096];
 		snprintf(path, sizeof path, "%s", sb_runfile_path(rep.rf));

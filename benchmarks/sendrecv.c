@@ -7,13 +7,18 @@
 
 #include <stdlib.h>
 
-static int sendrecv_setup(struct sb_ctx *x, char *err, size_t errlen)
+static int sendrecv_validate(const struct sb_args *a, int nranks, char *err, size_t errlen)
 {
+	(void)nranks;
 	size_t *sizes, k;
-	int rc = sb_sizes_from_args(x->args, sb_dtype_size(SB_INT32), &sizes, &k, err, errlen);
-	if (rc)
-		return rc;
-	free(sizes);
+	int rc = sb_sizes_from_args(a, sb_dtype_size(SB_INT32), &sizes, &k, err, errlen);
+	if (rc == 0)
+		free(sizes);
+	return rc;
+}
+
+static int sendrecv_setup(struct sb_ctx *x)
+{
 	x->state = calloc(1, sizeof(struct sb_bufs));
 	return x->state ? 0 : SB_ENOMEM;
 }
@@ -79,6 +84,7 @@ const struct sb_bench sb_bench_sendrecv = {
     .min_ranks = 2,
     .flags = SB_BENCH_CAN_CHECK,
     .opts = NULL,
+    .validate = sendrecv_validate,
     .setup = sendrecv_setup,
     .points = sendrecv_points,
     .prepare = sendrecv_prepare,

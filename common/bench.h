@@ -46,9 +46,11 @@ struct sb_bench {
 	unsigned flags;
 	const struct sb_opt *opts; /* the benchmark's own options, NULL-name terminated */
 
-	/* Validate the options against the world (c->size) and allocate x->state. Bad input:
-	 * a one-line message in err and SB_EINVAL. */
-	int (*setup)(struct sb_ctx *x, char *err, size_t errlen);
+	/* Check the options for a world of nranks before anything is written; bad input: a
+	 * one-line message in err and SB_EINVAL. May be NULL. */
+	int (*validate)(const struct sb_args *a, int nranks, char *err, size_t errlen);
+	/* Allocate x->state (the options are valid). */
+	int (*setup)(struct sb_ctx *x);
 	/* The points to measure, in order; *pts is malloc'd, the driver frees it. */
 	int (*points)(struct sb_ctx *x, struct sb_point **pts, size_t *n);
 	/* Make buffers ready for pt (untimed). */

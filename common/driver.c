@@ -250,13 +250,9 @@ int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_a
 	struct sb_ctx x = {.comm = c, .args = a};
 	struct sb_method m;
 	sb_method_from_args(&m, a);
-	char err[512] = "";
-	int rc = b->setup(&x, err, sizeof err);
-	if (rc) {
-		if (rc == SB_EINVAL)
-			sb_log_usage("%s: %s", b->name, err);
+	int rc = b->setup(&x);
+	if (rc)
 		return rc;
-	}
 	struct sb_point *pts = NULL;
 	size_t npts = 0;
 	if ((rc = b->points(&x, &pts, &npts))) {

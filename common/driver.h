@@ -50,9 +50,9 @@ struct sb_point_result {
 	long long wrong; /* wrong elements over all ranks and check iterations */
 };
 
-/* Run every point of b. Returns 0, SB_ECHECK when a check found wrong results (all points
- * still measured), SB_EINVAL when setup rejected the options (message printed by rank 0), or
- * another negative code on a fault. Every rank calls this; rep is used on rank 0 only. */
+/* Run every point of b; the options have passed b->validate. Returns 0, SB_ECHECK when a
+ * check found wrong results (all points still measured), or another negative code on a fault.
+ * Every rank calls this; rep is used on rank 0 only. */
 int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_args *a,
                   struct sb_report *rep);
 

@@ -16,6 +16,7 @@
 struct sb_runfile {
 	FILE *f;
 	int failed;
+	int sealed; /* the `end` record is written */
 	pthread_mutex_t lock;
 	char path[4096];
 };
@@ -133,13 +134,15 @@ const char *sb_runfile_path(const struct sb_runfile *rf)
 	return rf->path;
 }
 
-int sb_runfile_write(struct sb_runfile *rf, json_t *rec)
+static int write_locked(struct sb_runfile *rf, json_t *rec, int last)
 {
 	if (!rf)
 		return 0;
 	pthread_mutex_lock(&rf->lock);
 	int rc = 0;
-	if (rf->failed) {
+	if (rf->sealed) {
+		rc = 0; /* the run is over; what comes after the end record is dropped */
+	} else if (rf->failed) {
 		rc = SB_EIO;
 	} else {
 		/* Compact, keys in insertion order, reals with 9 significant digits (ns resolution
@@ -155,8 +158,20 @@ int sb_runfile_write(struct sb_runfile *rf, json_t *rec)
 		}
 		free(line);
 	}
+	if (last)
+		rf->sealed = 1;
 	pthread_mutex_unlock(&rf->lock);
 	return rc;
+}
+
+int sb_runfile_write(struct sb_runfile *rf, json_t *rec)
+{
+	return write_locked(rf, rec, 0);
+}
+
+int sb_runfile_write_last(struct sb_runfile *rf, json_t *rec)
+{
+	return write_locked(rf, rec, 1);
 }
 
 int sb_runfile_close(struct sb_runfile *rf)

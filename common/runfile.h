@@ -22,6 +22,10 @@ const char *sb_runfile_path(const struct sb_runfile *rf);
  * (serialised by a lock). Returns 0, or SB_EIO with the reason printed once (disk full...). */
 int sb_runfile_write(struct sb_runfile *rf, json_t *rec);
 
+/* Append the last record (`end`): later writes, from any thread, are dropped, so nothing
+ * follows it even when the watchdog and the main thread race at the end of a job. */
+int sb_runfile_write_last(struct sb_runfile *rf, json_t *rec);
+
 /* Close; returns SB_EIO when the final flush or close failed. */
 int sb_runfile_close(struct sb_runfile *rf);
 

@@ -91,10 +91,12 @@ static int measure_first(struct sb_comm *c, struct sb_method *m, struct sb_point
 	sb_method_from_args(m, &a);
 	struct sb_ctx x = {.comm = c, .args = &a};
 	char err[512];
-	if ((rc = bench->setup(&x, err, sizeof err))) {
-		tap_diag("setup: %s", err);
+	if (bench->validate && (rc = bench->validate(&a, c->size, err, sizeof err))) {
+		tap_diag("validate: %s", err);
 		return rc;
 	}
+	if ((rc = bench->setup(&x)))
+		return rc;
 	struct sb_point *pts = NULL;
 	size_t n = 0;
 	if ((rc = bench->points(&x, &pts, &n)) == 0 && n > 0 &&
