@@ -22,7 +22,7 @@ const struct sb_opt sb_common_opts[] = {
      "check iterations per point, outside the timed loop (0: off)"},
     {"precision", 0, SB_OPT_DOUBLE, "PCT", "2", NULL, 0.001,
      "stop when the 95% CI of the median is within PCT% of it"},
-    {"max-time", 0, SB_OPT_DOUBLE, "SEC", "1", NULL, 0.001,
+    {"max-time", 0, SB_OPT_DOUBLE, "SEC", "3", NULL, 0.001,
      "stop a point after SEC seconds of timed iterations"},
     {"max-iters", 0, SB_OPT_INT, "N", "100000", NULL, 1,
      "never take more than N samples of one point"},

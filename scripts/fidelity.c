@@ -1,0 +1,137 @@
+/* sb_fidelity: does the harness add anything to what it measures? In one MPI job, for each
+ * size, ROUNDS times in alternating order: (a) scalebench's driver measures the all-reduce
+ * benchmark on the mpi backend with a fixed iteration count; (b) a bare loop times the same
+ * MPI_Allreduce the simplest trustworthy way (barrier; t0; MPI_Allreduce; t1; per-iteration
+ * maximum over ranks; median), on buffers of its own. Both in one job, so the run-to-run
+ * differences of a fresh launch (where the ranks and their shared memory land) hit both alike.
+ * Rank 0 prints per size: the median over rounds of each median, and of the per-round ratio
+ * scalebench / bare, with the smallest and largest ratio.
+ *
+ * usage: sb_fidelity MIN MAX ITERS_SMALL ITERS_LARGE ROUNDS   (ITERS_LARGE from 1 MiB up) */
+#include "bench.h"
+#include "driver.h"
+#include "error.h"
+#include "options.h"
+#include "timer.h"
+#include "world.h"
+
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct sb_backend sb_backend_mpi;
+extern const struct sb_bench sb_bench_allreduce;
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp);
+	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* The reference: nothing but the MPI calls and the clock. */
+static double bare(const float *s, float *r, size_t count, int iters, double *t)
+{
+	for (int i = 0; i < 10; i++)
+		MPI_Allreduce(s, r, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+	for (int i = 0; i < iters; i++) {
+		MPI_Barrier(MPI_COMM_WORLD);
+		double t0 = sb_now();
+		MPI_Allreduce(s, r, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+		t[i] = sb_now() - t0;
+	}
+	MPI_Allreduce(MPI_IN_PLACE, t, iters, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+	return median(t, (size_t)iters);
+}
+
+/* The harness: the driver on the all-reduce benchmark, -n iters -w 10 -c 0. */
+static double harness(struct sb_comm *c, size_t bytes, int iters)
+{
+	char b[32], n[32];
+	snprintf(b, sizeof b, "%zu", bytes);
+	snprintf(n, sizeof n, "%d", iters);
+	char *argv[] = {"sb_fidelity", "allreduce", "-b", b,   "-e", b, "-n", n,
+	                "-w",          "10",        "-c", "0", NULL};
+	const struct sb_opt *tables[] = {sb_bench_allreduce.opts, sb_common_opts, NULL};
+	struct sb_args a;
+	char err[256];
+	if (sb_args_parse(&a, tables, 12, argv, 2, err, sizeof err)) {
+		fprintf(stderr, "sb_fidelity: %s\n", err);
+		MPI_Abort(MPI_COMM_WORLD, 2);
+	}
+	struct sb_method m;
+	sb_method_from_args(&m, &a);
+	struct sb_ctx x = {.comm = c, .args = &a};
+	struct sb_point *pts;
+	size_t np;
+	struct sb_point_result r;
+	if (sb_bench_allreduce.setup(&x) || sb_bench_allreduce.points(&x, &pts, &np) || np != 1 ||
+	    sb_bench_allreduce.prepare(&x, &pts[0]) ||
+	    sb_driver_measure(&sb_bench_allreduce, &x, &pts[0], &m, &r))
+		MPI_Abort(MPI_COMM_WORLD, 3);
+	double med = r.summary.median;
+	free(r.samples);
+	free(pts);
+	sb_bench_allreduce.teardown(&x);
+	return med;
+}
+
+int main(int argc, char **argv)
+{
+	int rank, size;
+	char host[256];
+	sb_world_init(&argc, &argv, &rank, &size, host, sizeof host);
+	if (argc != 6) {
+		if (rank == 0)
+			fprintf(stderr,
+			        "usage: sb_fidelity MIN MAX ITERS_SMALL ITERS_LARGE ROUNDS\n");
+		sb_world_fini();
+		return 2;
+	}
+	size_t min = strtoull(argv[1], NULL, 10), max = strtoull(argv[2], NULL, 10);
+	int it_small = atoi(argv[3]), it_large = atoi(argv[4]), rounds = atoi(argv[5]);
+	struct sb_comm c = {.be = &sb_backend_mpi};
+	c.be->init(&c);
+	float *s = malloc(max), *r = malloc(max);
+	double *t = malloc((size_t)(it_small > it_large ? it_small : it_large) * sizeof *t);
+	double *hs = malloc((size_t)rounds * sizeof *hs), *bs = malloc((size_t)rounds * sizeof *bs),
+	       *rs = malloc((size_t)rounds * sizeof *rs);
+	for (size_t i = 0; i < max / sizeof(float); i++)
+		s[i] = (float)(i % 7) - 2.0f;
+	memset(r, 0, max);
+	if (rank == 0)
+		printf("# bytes harness_median_s bare_median_s ratio ratio_min ratio_max\n");
+	for (size_t bytes = min; bytes <= max; bytes *= 2) {
+		int iters = bytes >= (1u << 20) ? it_large : it_small;
+		for (int k = 0; k < rounds; k++) {
+			if (k % 2) {
+				bs[k] = bare(s, r, bytes / sizeof(float), iters, t);
+				hs[k] = harness(&c, bytes, iters);
+			} else {
+				hs[k] = harness(&c, bytes, iters);
+				bs[k] = bare(s, r, bytes / sizeof(float), iters, t);
+			}
+			rs[k] = hs[k] / bs[k];
+		}
+		double rmed = median(rs, (size_t)rounds);
+		if (rank == 0)
+			printf("%zu %.6e %.6e %.4f %.4f %.4f\n", bytes, median(hs, (size_t)rounds),
+			       median(bs, (size_t)rounds), rmed, rs[0], rs[rounds - 1]);
+		fflush(stdout);
+	}
+	free(s);
+	free(r);
+	free(t);
+	free(hs);
+	free(bs);
+	free(rs);
+	c.be->fini(&c);
+	sb_world_fini();
+	return 0;
+}
