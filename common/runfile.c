@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 struct sb_runfile {
-	FILE *f;
+	int fd;
+	off_t good; /* end of the last complete record */
 	int failed;
 	int sealed; /* the `end` record is written */
 	pthread_mutex_t lock;
@@ -101,6 +102,7 @@ struct sb_runfile *sb_runfile_open(const char *dir, const char *stem, const char
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	rf->fd = -1;
 	for (int n = 0; n < 1000; n++) {
 		if (n == 0)
 			snprintf(rf->path, sizeof rf->path, "%s/%s-%s-%s-%ld.jsonl", dir, stem, ts,
@@ -108,11 +110,9 @@ struct sb_runfile *sb_runfile_open(const char *dir, const char *stem, const char
 		else
 			snprintf(rf->path, sizeof rf->path, "%s/%s-%s-%s-%ld-%d.jsonl", dir, stem,
 			         ts, h, (long)getpid(), n);
-		int fd = open(rf->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (fd >= 0) {
-			rf->f = fdopen(fd, "w");
+		rf->fd = open(rf->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_APPEND, 0644);
+		if (rf->fd >= 0)
 			break;
-		}
 		if (errno != EEXIST) {
 			snprintf(err, errlen, "cannot create run file '%s': %s", rf->path,
 			         strerror(errno));
@@ -120,7 +120,7 @@ struct sb_runfile *sb_runfile_open(const char *dir, const char *stem, const char
 			return NULL;
 		}
 	}
-	if (!rf->f) {
+	if (rf->fd < 0) {
 		snprintf(err, errlen, "cannot create a run file in '%s'", dir);
 		free(rf);
 		return NULL;
@@ -146,15 +146,32 @@ static int write_locked(struct sb_runfile *rf, json_t *rec, int last)
 		rc = SB_EIO;
 	} else {
 		/* Compact, keys in insertion order, reals with 9 significant digits (ns resolution
-		 * of second-valued samples). */
+		 * of second-valued samples). One write(2) per record, no stdio buffer: a record is
+		 * in the kernel when this returns, and a failed one is cut off again so the file
+		 * stays whole lines (a full disk loses the point in flight, nothing before it). */
 		char *line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER |
 		                                 JSON_REAL_PRECISION(9) | JSON_ENSURE_ASCII);
-		if (!line || fputs(line, rf->f) == EOF || fputc('\n', rf->f) == EOF ||
-		    fflush(rf->f) == EOF) {
-			sb_log_fault("cannot write run file '%s': %s", rf->path,
-			             line ? strerror(errno) : "out of memory");
+		int err = line ? 0 : ENOMEM;
+		if (line) {
+			size_t len = strlen(line);
+			line[len++] = '\n'; /* replaces the NUL: json_dumps allocates len + 1 */
+			for (size_t off = 0; off < len && !err;) {
+				ssize_t w = write(rf->fd, line + off, len - off);
+				if (w < 0 && errno != EINTR)
+					err = errno;
+				else if (w > 0)
+					off += (size_t)w;
+			}
+		}
+		if (err) {
+			if (ftruncate(rf->fd, rf->good) != 0) {
+				/* nothing more to do: the message below still names the file */
+			}
+			sb_log_fault("cannot write run file '%s': %s", rf->path, strerror(err));
 			rf->failed = 1;
 			rc = SB_EIO;
+		} else {
+			rf->good = lseek(rf->fd, 0, SEEK_CUR);
 		}
 		free(line);
 	}
@@ -180,7 +197,7 @@ int sb_runfile_close(struct sb_runfile *rf)
 		return 0;
 	pthread_mutex_lock(&rf->lock);
 	int rc = rf->failed ? SB_EIO : 0;
-	if (fclose(rf->f) == EOF && !rf->failed) {
+	if (close(rf->fd) != 0 && !rf->failed) {
 		sb_log_fault("cannot write run file '%s': %s", rf->path, strerror(errno));
 		rc = SB_EIO;
 	}
