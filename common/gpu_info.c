@@ -12,7 +12,8 @@ int sb_gpu_count(char *why, size_t len)
 	int n = 0;
 	cudaError_t e = cudaGetDeviceCount(&n);
 	if (e != cudaSuccess) {
-		snprintf(why, len, "%s", cudaGetErrorString(e));
+		snprintf(why, len, "no usable CUDA driver or device (cudaGetDeviceCount: %s)",
+		         cudaGetErrorString(e));
 		return SB_ENOTSUP;
 	}
 	if (n == 0) {

@@ -313,14 +313,14 @@ void sb_opts_help(FILE *f, const struct sb_opt *const *tables)
 {
 	for (size_t t = 0; tables[t]; t++)
 		for (const struct sb_opt *o = tables[t]; o->name; o++) {
-			char left[64];
-			if (o->type == SB_OPT_FLAG)
-				snprintf(left, sizeof left, "%s%c%c --%s", o->key ? "-" : "  ",
-				         o->key ? o->key : ' ', o->key ? ',' : ' ', o->name);
-			else
-				snprintf(left, sizeof left, "%s%c%c --%s %s", o->key ? "-" : "  ",
-				         o->key ? o->key : ' ', o->key ? ',' : ' ', o->name,
-				         o->type == SB_OPT_CHOICE ? o->choices : o->metavar);
+			char key[8] = "    ", left[80];
+			if (o->key)
+				snprintf(key, sizeof key, "-%c, ", o->key);
+			snprintf(left, sizeof left, "%s--%s%s%s", key, o->name,
+			         o->type == SB_OPT_FLAG ? "" : " ",
+			         o->type == SB_OPT_FLAG     ? ""
+			         : o->type == SB_OPT_CHOICE ? o->choices
+			                                    : o->metavar);
 			fprintf(f, "  %-34s %s", left, o->help);
 			if (o->def && o->type != SB_OPT_FLAG)
 				fprintf(f, " (default %s)", o->def);
