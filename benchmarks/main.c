@@ -106,18 +106,6 @@ static const char *signame(int sig)
 	return "a signal";
 }
 
-static json_t *end_record(const char *status, const char *message)
-{
-	char now[64];
-	sb_utc_now(now, sizeof now);
-	json_t *e = json_pack("{s:s,s:s,s:s,s:I,s:f}", "type", "end", "status", status, "end_time",
-	                      now, "points", (json_int_t)(job.rep ? job.rep->points : 0),
-	                      "duration", sb_now() - job.t0);
-	if (message)
-		json_object_set_new(e, "message", json_string(message));
-	return e;
-}
-
 /* On the watchdog thread: the job is ending; keep what was measured. */
 static int on_watchdog(const char *point, double timeout, int sig, void *arg)
 {
@@ -141,7 +129,7 @@ static int on_watchdog(const char *point, double timeout, int sig, void *arg)
 		return status;
 	}
 	if (job.rf) {
-		json_t *e = end_record(point ? "timeout" : "killed", msg);
+		json_t *e = sb_end_record(job.rep, point ? "timeout" : "killed", msg);
 		sb_runfile_write_last(job.rf, e);
 		json_decref(e);
 		sb_log_fault("%s; the %zu finished point%s are in %s", msg,
@@ -292,6 +280,11 @@ int main(int argc, char **argv)
 			return finish(2);
 		}
 
+	char merr[256];
+	if (sb_method_validate(&args, merr, sizeof merr)) {
+		sb_log_usage("%s", merr);
+		return finish(2);
+	}
 	if (!*sb_arg_str(&args, "out")) {
 		sb_log_usage("--out needs a directory name");
 		return finish(2);
@@ -317,15 +310,18 @@ int main(int argc, char **argv)
 		return finish(sb_exit_status(rc));
 	}
 
-	/* Host of every rank, for the run record. */
-	char(*hosts)[256] = calloc((size_t)comm.size, sizeof *hosts);
-	if (!hosts || comm.be->ctl_gather_str(&comm, host, hosts)) {
-		sb_log_fault("cannot gather host names");
+	/* Host of every rank, for the run record (rank 0 only needs the room). */
+	char(*hosts)[256] = calloc(rank == 0 ? (size_t)comm.size : 1, sizeof *hosts);
+	if (!hosts) {
+		sb_log_fault("out of memory");
+		comm.be->abort ? comm.be->abort(&comm, 3) : (void)0;
 		return finish(3);
 	}
+	if (comm.be->ctl_gather_str(&comm, host, hosts))
+		return finish(3);
 
 	/* Rank 0 opens the run file; every rank learns whether that worked. */
-	struct sb_report rep = {0};
+	struct sb_report rep = {.t0 = job.t0};
 	char err[512] = "";
 	long long open_failed = 0;
 	if (rank == 0) {
@@ -351,6 +347,9 @@ int main(int argc, char **argv)
 		json_t *run = sb_run_record(run_id, cmd, argc, argv, &args, &comm, hosts);
 		rc = sb_runfile_write(rep.rf, run);
 		json_decref(run);
+		if (rc && comm.size > 1 && comm.be->abort)
+			comm.be->abort(&comm,
+			               3); /* the others are on their way into the benchmark */
 		sb_log_info("run file: %s", sb_runfile_path(rep.rf));
 	}
 	free(hosts);
@@ -379,7 +378,7 @@ int main(int argc, char **argv)
 		                : status == 1 ? "check-failed"
 		                : status == 2 ? "bad-input"
 		                              : "error";
-		json_t *e = end_record(s, NULL);
+		json_t *e = sb_end_record(&rep, s, NULL);
 		json_object_set_new(e, "points_at_precision",
 		                    json_integer((json_int_t)rep.points_at_precision));
 		sb_runfile_write_last(rep.rf, e);

@@ -50,8 +50,9 @@ static int sendrecv_check(struct sb_ctx *x, const struct sb_point *pt, unsigned 
 	struct sb_comm *c = x->comm;
 	int prev = (c->rank + c->size - 1) % c->size;
 	int rc;
-	/* The receive buffer first holds our own pattern, which differs from the sender's. */
-	if ((rc = c->be->fill_rank(c, b->recv, pt->count, pt->dtype, c->rank, iter)) ||
+	/* The receive buffer first holds a pattern that differs from the sender's (patterns
+	 * repeat every 7 ranks, so not our own: rank 0's predecessor may share it). */
+	if ((rc = c->be->fill_rank(c, b->recv, pt->count, pt->dtype, prev + 3, iter)) ||
 	    (rc = c->be->fill(c, b->send, pt->count, pt->dtype, iter)) ||
 	    (rc = sendrecv_step(x, pt)) || (rc = c->be->sync(c)))
 		return rc;

@@ -64,6 +64,9 @@ struct sb_backend {
 	int (*ctl_sum)(struct sb_comm *c, long long *v, size_t n);
 	/* Gather one string (< 256 bytes) per rank at rank 0; out has size entries there. */
 	int (*ctl_gather_str)(struct sb_comm *c, const char *mine, char (*out)[256]);
+	/* End the whole job now with this exit status (a fault on one rank that the others cannot
+	 * learn of: they wait in a collective it will never join). NULL for one-process worlds. */
+	void (*abort)(struct sb_comm *c, int status);
 	/* Provenance: library versions and the like, added to the run record. */
 	void (*describe)(struct sb_comm *c, json_t *obj);
 };

@@ -150,6 +150,12 @@ static int mpi_ctl_gather_str(struct sb_comm *c, const char *mine, char (*out)[2
 	return rc == MPI_SUCCESS ? 0 : fail("MPI_Gather (control)", rc);
 }
 
+static void mpi_abort(struct sb_comm *c, int status)
+{
+	struct mpi_priv *p = c->priv;
+	MPI_Abort(p ? p->comm : MPI_COMM_WORLD, status);
+}
+
 static void mpi_describe(struct sb_comm *c, json_t *obj)
 {
 	struct mpi_priv *p = c->priv;
@@ -180,5 +186,6 @@ const struct sb_backend sb_backend_mpi = {
     .ctl_max = mpi_ctl_max,
     .ctl_sum = mpi_ctl_sum,
     .ctl_gather_str = mpi_ctl_gather_str,
+    .abort = mpi_abort,
     .describe = mpi_describe,
 };

@@ -51,6 +51,21 @@ void sb_method_from_args(struct sb_method *m, const struct sb_args *a)
 	m->timeout = sb_arg_double(a, "timeout");
 }
 
+/* 1e9 samples are 8 GB of doubles, three times over (samples, scratch, batch). */
+#define SB_MAX_SAMPLES 1000000000LL
+
+int sb_method_validate(const struct sb_args *a, char *err, size_t errlen)
+{
+	static const char *const counts[] = {"iters", "max-iters", "warmup", "check"};
+	for (size_t i = 0; i < sizeof counts / sizeof *counts; i++)
+		if (sb_arg_int(a, counts[i]) > SB_MAX_SAMPLES) {
+			snprintf(err, errlen, "--%s %lld is more than %lld", counts[i],
+			         sb_arg_int(a, counts[i]), SB_MAX_SAMPLES);
+			return SB_EINVAL;
+		}
+	return 0;
+}
+
 int sb_sizes_from_args(const struct sb_args *a, size_t align, size_t **out, size_t *n, char *err,
                        size_t errlen)
 {
@@ -130,27 +145,29 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 	memset(r, 0, sizeof *r);
 	r->point = pt;
 
-	/* Warm-up: -w iterations, or fewer once a fifth of --max-time has passed (slowest rank's
-	 * clock, so all ranks agree); at least one when -w > 0. */
-	double t = be->now(c);
-	for (size_t i = 0; i < m->warmup; i++) {
-		if ((rc = be->barrier(c)) || (rc = b->step(x, pt)) || (rc = be->sync(c)))
-			return rc;
-		r->warmup_done++;
-		double el = be->now(c) - t;
-		if ((rc = be->ctl_max(c, &el, 1)))
-			return rc;
-		if (el > m->max_time / 5)
-			break;
-	}
-
+	/* Sample storage first, so that running out of memory happens before any collective. */
 	size_t cap = m->iters ? m->iters : 64;
 	double *samples = malloc(cap * sizeof *samples);
 	double *scratch = malloc(cap * sizeof *scratch);
 	double *batch = malloc((cap + 1) * sizeof *batch);
 	if (!samples || !scratch || !batch) {
+		sb_log_fault("cannot allocate %zu samples for %s", cap, pt->label);
 		rc = SB_ENOMEM;
 		goto fail;
+	}
+
+	/* Warm-up: -w iterations, or fewer once a fifth of --max-time has passed (slowest rank's
+	 * clock, so all ranks agree); at least one when -w > 0. */
+	double t = be->now(c);
+	for (size_t i = 0; i < m->warmup; i++) {
+		if ((rc = be->barrier(c)) || (rc = b->step(x, pt)) || (rc = be->sync(c)))
+			goto fail;
+		r->warmup_done++;
+		double el = be->now(c) - t;
+		if ((rc = be->ctl_max(c, &el, 1)))
+			goto fail;
+		if (el > m->max_time / 5)
+			break;
 	}
 
 	/* Adaptive: a first batch of 16 (the CI needs n >= 8), then batches that double the
@@ -174,6 +191,7 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 			if (b2)
 				batch = b2;
 			if (!s2 || !c2 || !b2) {
+				sb_log_fault("cannot allocate %zu samples for %s", ncap, pt->label);
 				rc = SB_ENOMEM;
 				goto fail;
 			}
@@ -244,6 +262,22 @@ static int run_checks(const struct sb_bench *b, struct sb_ctx *x, const struct s
 	return rc;
 }
 
+/* A fault on this rank in the middle of a point: the other ranks wait, or soon will, in a
+ * collective this rank never joins, so the job ends here, after rank 0 closed the run file.
+ * With one process (or the fake backend) the error is simply returned. */
+static int fault(struct sb_comm *c, struct sb_report *rep, const struct sb_point *pt, int rc)
+{
+	char msg[256];
+	snprintf(msg, sizeof msg, "%s during point '%s'", sb_strerror(rc), pt->label);
+	if (c->rank == 0)
+		sb_report_fail(rep, msg);
+	if (c->size > 1 && c->be->abort) {
+		sb_log_fault("%s; ending the job", msg);
+		c->be->abort(c, sb_exit_status(rc));
+	}
+	return rc;
+}
+
 int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_args *a,
                   struct sb_report *rep)
 {
@@ -251,13 +285,13 @@ int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_a
 	struct sb_method m;
 	sb_method_from_args(&m, a);
 	int rc = b->setup(&x);
-	if (rc)
-		return rc;
 	struct sb_point *pts = NULL;
 	size_t npts = 0;
-	if ((rc = b->points(&x, &pts, &npts))) {
-		b->teardown(&x);
-		return rc;
+	if (rc == 0)
+		rc = b->points(&x, &pts, &npts);
+	if (rc) {
+		struct sb_point none = {.label = "(setup)"};
+		return fault(c, rep, &none, rc);
 	}
 	if (c->rank == 0)
 		sb_report_begin(rep, b, c, &m);
@@ -266,21 +300,23 @@ int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_a
 	for (size_t i = 0; i < npts && rc == 0; i++) {
 		struct sb_point_result r;
 		sb_watchdog_arm(pts[i].label, m.timeout);
-		if ((rc = b->prepare(&x, &pts[i])) == 0 &&
-		    (rc = sb_driver_measure(b, &x, &pts[i], &m, &r)) == 0) {
-			if ((rc = run_checks(b, &x, &pts[i], m.checks, &r)) == 0) {
-				r.nmetrics = b->metrics(&x, &pts[i], &r.summary, r.metrics);
-				if (r.wrong)
-					failed_check = 1;
-				if (c->rank == 0)
-					rc = sb_report_point(rep, b, c, &m, &r);
-				/* A failed write must stop every rank, not just rank 0. */
-				long long st = rc;
-				c->be->ctl_sum(c, &st, 1);
-				rc = (int)(st < 0 ? SB_EIO : 0);
-			}
+		if ((rc = b->prepare(&x, &pts[i])) ||
+		    (rc = sb_driver_measure(b, &x, &pts[i], &m, &r)))
+			return fault(c, rep, &pts[i], rc);
+		if ((rc = run_checks(b, &x, &pts[i], m.checks, &r))) {
 			free(r.samples);
+			return fault(c, rep, &pts[i], rc);
 		}
+		r.nmetrics = b->metrics(&x, &pts[i], &r.summary, r.metrics);
+		if (r.wrong)
+			failed_check = 1;
+		if (c->rank == 0)
+			rc = sb_report_point(rep, b, c, &m, &r);
+		free(r.samples);
+		/* A failed write must stop every rank, not just rank 0. */
+		long long st = rc;
+		c->be->ctl_sum(c, &st, 1);
+		rc = st < 0 ? SB_EIO : 0;
 		sb_watchdog_disarm();
 	}
 	if (c->rank == 0)

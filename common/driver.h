@@ -28,6 +28,9 @@ struct sb_method {
 };
 
 void sb_method_from_args(struct sb_method *m, const struct sb_args *a);
+/* Reject method options that parse but cannot work (sample counts beyond what memory can
+ * hold); SB_EINVAL with a message. */
+int sb_method_validate(const struct sb_args *a, char *err, size_t errlen);
 
 /* Why a point's iterations stopped. */
 #define SB_STOP_PRECISION "precision"

@@ -240,7 +240,10 @@ int sb_args_parse(struct sb_args *a, const struct sb_opt *const *tables, int arg
 			const char *word = av[optind - 1];
 			if (c == ':')
 				snprintf(err, errlen, "option '%s' needs a value", word);
-			else if (optopt)
+			else if (optopt >= 256 && (size_t)(optopt - 256) < a->n)
+				snprintf(err, errlen, "option '--%s' takes no value",
+				         a->rows[optopt - 256]->name);
+			else if (optopt > 0 && optopt < 256)
 				snprintf(err, errlen, "unknown option '-%c'", optopt);
 			else
 				snprintf(err, errlen, "unknown option '%s'", word);

@@ -116,6 +116,27 @@ void sb_report_end_bench(struct sb_report *rep, const struct sb_bench *b)
 	}
 }
 
+json_t *sb_end_record(const struct sb_report *rep, const char *status, const char *message)
+{
+	char now[64];
+	sb_utc_now(now, sizeof now);
+	json_t *e = json_pack("{s:s,s:s,s:s,s:I,s:f}", "type", "end", "status", status, "end_time",
+	                      now, "points", (json_int_t)(rep ? rep->points : 0), "duration",
+	                      rep ? sb_now() - rep->t0 : 0.0);
+	if (message)
+		json_object_set_new(e, "message", json_string(message));
+	return e;
+}
+
+void sb_report_fail(struct sb_report *rep, const char *message)
+{
+	if (!rep || !rep->rf)
+		return;
+	json_t *e = sb_end_record(rep, "error", message);
+	sb_runfile_write_last(rep->rf, e);
+	json_decref(e);
+}
+
 static json_t *summary_json(const struct sb_summary *s)
 {
 	json_t *o = json_object();

@@ -17,6 +17,7 @@ struct sb_report {
 	size_t points; /* point records written */
 	size_t points_at_precision;
 	const char *mpi_version;
+	double t0; /* sb_now() at the start of the run */
 };
 
 /* Header lines and column titles for a benchmark. */
@@ -26,6 +27,14 @@ void sb_report_begin(struct sb_report *rep, const struct sb_bench *b, struct sb_
 int sb_report_point(struct sb_report *rep, const struct sb_bench *b, struct sb_comm *c,
                     const struct sb_method *m, const struct sb_point_result *r);
 void sb_report_end_bench(struct sb_report *rep, const struct sb_bench *b);
+
+/* The `end` record: status ("ok", "check-failed", "error", "timeout", "killed"), an optional
+ * message, the points written and the duration since rep->t0. */
+json_t *sb_end_record(const struct sb_report *rep, const char *status, const char *message);
+
+/* Close the run with an `end` record of status "error" and the message (rank 0, on a fault
+ * that ends the job). */
+void sb_report_fail(struct sb_report *rep, const char *message);
 
 /* The point record (also used by the tests). */
 json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struct sb_method *m,

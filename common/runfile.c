@@ -138,7 +138,20 @@ static int write_locked(struct sb_runfile *rf, json_t *rec, int last)
 {
 	if (!rf)
 		return 0;
-	pthread_mutex_lock(&rf->lock);
+	if (last) {
+		/* The end record may come from the watchdog while the main thread is stuck in a
+		 * write (a hung file system): give up on it after 2 s rather than hang the exit. */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 2;
+		if (pthread_mutex_timedlock(&rf->lock, &ts) != 0) {
+			sb_log_fault("run file '%s' is busy; the end record is not written",
+			             rf->path);
+			return SB_EIO;
+		}
+	} else {
+		pthread_mutex_lock(&rf->lock);
+	}
 	int rc = 0;
 	if (rf->sealed) {
 		rc = 0; /* the run is over; what comes after the end record is dropped */

@@ -68,8 +68,8 @@ static double harness(struct sb_comm *c, size_t bytes, int iters)
 	struct sb_method m;
 	sb_method_from_args(&m, &a);
 	struct sb_ctx x = {.comm = c, .args = &a};
-	struct sb_point *pts;
-	size_t np;
+	struct sb_point *pts = NULL;
+	size_t np = 0;
 	struct sb_point_result r;
 	if (sb_bench_allreduce.setup(&x) || sb_bench_allreduce.points(&x, &pts, &np) || np != 1 ||
 	    sb_bench_allreduce.prepare(&x, &pts[0]) ||
@@ -96,6 +96,13 @@ int main(int argc, char **argv)
 	}
 	size_t min = strtoull(argv[1], NULL, 10), max = strtoull(argv[2], NULL, 10);
 	int it_small = atoi(argv[3]), it_large = atoi(argv[4]), rounds = atoi(argv[5]);
+	if (min < 4 || max < min || it_small < 1 || it_large < 1 || rounds < 1) {
+		if (rank == 0)
+			fprintf(stderr,
+			        "sb_fidelity: need 4 <= MIN <= MAX and ITERS, ROUNDS >= 1\n");
+		sb_world_fini();
+		return 2;
+	}
 	struct sb_comm c = {.be = &sb_backend_mpi};
 	c.be->init(&c);
 	float *s = malloc(max), *r = malloc(max);
