@@ -83,7 +83,7 @@ static int allreduce_check(struct sb_ctx *x, const struct sb_point *pt, unsigned
 	    (rc = c->be->fill_rank(c, recv, pt->count, pt->dtype, c->rank + 3, iter)))
 		return rc;
 	if ((rc = c->be->fill(c, s->buf.send, pt->count, pt->dtype, iter)) ||
-	    (rc = allreduce_step(x, pt)) || (rc = c->be->sync(c)))
+	    (rc = allreduce_step(x, pt)) || (rc = sb_comm_sync(c)))
 		return rc;
 	return c->be->check_sum(c, recv, pt->count, pt->dtype, iter, wrong);
 }

@@ -54,7 +54,7 @@ static int sendrecv_check(struct sb_ctx *x, const struct sb_point *pt, unsigned 
 	 * repeat every 7 ranks, so not our own: rank 0's predecessor may share it). */
 	if ((rc = c->be->fill_rank(c, b->recv, pt->count, pt->dtype, prev + 3, iter)) ||
 	    (rc = c->be->fill(c, b->send, pt->count, pt->dtype, iter)) ||
-	    (rc = sendrecv_step(x, pt)) || (rc = c->be->sync(c)))
+	    (rc = sendrecv_step(x, pt)) || (rc = sb_comm_sync(c)))
 		return rc;
 	return c->be->check_rank(c, b->recv, pt->count, pt->dtype, prev, iter, wrong);
 }

@@ -1,5 +1,6 @@
 /* The explicit list of backends compiled into this build. */
 #include "comm.h"
+#include "timer.h"
 
 #include <string.h>
 
@@ -18,4 +19,9 @@ const struct sb_backend *sb_backend_find(const char *name)
 		if (strcmp(sb_backends[i]->name, name) == 0)
 			return sb_backends[i];
 	return NULL;
+}
+
+double sb_comm_now(struct sb_comm *c)
+{
+	return c->be->now ? c->be->now(c) : sb_now();
 }

@@ -55,10 +55,13 @@ struct sb_backend {
 	int (*sendrecv)(struct sb_comm *c, const void *send, int dst, void *recv, int src,
 	                size_t bytes);
 	int (*barrier)(struct sb_comm *c);
-	/* Wait until the data-path work issued so far is complete (GPU streams). */
+	/* Wait until the data-path work issued so far is complete (GPU streams); NULL when
+	 * every call is complete on return (host MPI). */
 	int (*sync)(struct sb_comm *c);
-	/* The clock the driver reads, in seconds. */
+	/* The clock the driver reads, in seconds, and its name for the record; NULL for the
+	 * host's monotonic clock (sb_now(), read inline: no call in the timed region). */
 	double (*now)(struct sb_comm *c);
+	const char *timer;
 	/* Control plane: element-wise max / sum over ranks, result everywhere. */
 	int (*ctl_max)(struct sb_comm *c, double *v, size_t n);
 	int (*ctl_sum)(struct sb_comm *c, long long *v, size_t n);
@@ -77,6 +80,14 @@ struct sb_comm {
 	char host[256];
 	void *priv;
 };
+
+static inline int sb_comm_sync(struct sb_comm *c)
+{
+	return c->be->sync ? c->be->sync(c) : 0;
+}
+
+/* The time as the driver sees it: the backend's clock, or the host's monotonic clock. */
+double sb_comm_now(struct sb_comm *c);
 
 /* The explicit list of backends compiled in, NULL-terminated. */
 extern const struct sb_backend *const sb_backends[];

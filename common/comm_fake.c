@@ -225,6 +225,7 @@ const struct sb_backend sb_backend_fake = {
     .barrier = fake_nop,
     .sync = fake_nop,
     .now = fake_now,
+    .timer = "virtual clock (fake backend)",
     .ctl_max = fake_ctl_max,
     .ctl_sum = fake_ctl_sum,
     .ctl_gather_str = fake_ctl_gather_str,

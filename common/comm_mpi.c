@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "timer.h"
-
 struct mpi_priv {
 	MPI_Comm comm;
 	size_t max_count; /* largest count in one MPI call */
@@ -110,18 +108,6 @@ static int mpi_barrier(struct sb_comm *c)
 	return rc == MPI_SUCCESS ? 0 : fail("MPI_Barrier", rc);
 }
 
-static int mpi_sync(struct sb_comm *c)
-{
-	(void)c; /* host MPI calls are complete when they return */
-	return 0;
-}
-
-static double mpi_now(struct sb_comm *c)
-{
-	(void)c;
-	return sb_now();
-}
-
 static int mpi_ctl_max(struct sb_comm *c, double *v, size_t n)
 {
 	struct mpi_priv *p = c->priv;
@@ -181,8 +167,6 @@ const struct sb_backend sb_backend_mpi = {
     .allreduce = mpi_allreduce,
     .sendrecv = mpi_sendrecv,
     .barrier = mpi_barrier,
-    .sync = mpi_sync,
-    .now = mpi_now,
     .ctl_max = mpi_ctl_max,
     .ctl_sum = mpi_ctl_sum,
     .ctl_gather_str = mpi_ctl_gather_str,

@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "report.h"
+#include "timer.h"
 #include "watchdog.h"
 
 #include <math.h>
@@ -123,16 +124,31 @@ static int run_batch(const struct sb_bench *b, struct sb_ctx *x, const struct sb
 {
 	struct sb_comm *c = x->comm;
 	const struct sb_backend *be = c->be;
-	int rc;
-	for (size_t i = 0; i < k; i++) {
-		if ((rc = be->barrier(c)))
-			return rc;
-		double t0 = be->now(c);
-		if ((rc = b->step(x, pt)) || (rc = be->sync(c)))
-			return rc;
-		buf[i] = be->now(c) - t0;
+	int rc = 0;
+	if (!be->now && !be->sync) {
+		/* Host backends: nothing in the timed region but the step itself and two inline
+		 * clock reads; errors are looked at after the second one. */
+		for (size_t i = 0; i < k && rc == 0; i++) {
+			if ((rc = be->barrier(c)))
+				return rc;
+			double t0 = sb_now();
+			rc = b->step(x, pt);
+			buf[i] = sb_now() - t0;
+		}
+	} else {
+		for (size_t i = 0; i < k && rc == 0; i++) {
+			if ((rc = be->barrier(c)))
+				return rc;
+			double t0 = sb_comm_now(c);
+			rc = b->step(x, pt);
+			if (rc == 0)
+				rc = sb_comm_sync(c);
+			buf[i] = sb_comm_now(c) - t0;
+		}
 	}
-	buf[k] = be->now(c) - t_start;
+	if (rc)
+		return rc;
+	buf[k] = sb_comm_now(c) - t_start;
 	return be->ctl_max(c, buf, k + 1);
 }
 
@@ -158,12 +174,12 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 
 	/* Warm-up: -w iterations, or fewer once a fifth of --max-time has passed (slowest rank's
 	 * clock, so all ranks agree); at least one when -w > 0. */
-	double t = be->now(c);
+	double t = sb_comm_now(c);
 	for (size_t i = 0; i < m->warmup; i++) {
-		if ((rc = be->barrier(c)) || (rc = b->step(x, pt)) || (rc = be->sync(c)))
+		if ((rc = be->barrier(c)) || (rc = b->step(x, pt)) || (rc = sb_comm_sync(c)))
 			goto fail;
 		r->warmup_done++;
-		double el = be->now(c) - t;
+		double el = sb_comm_now(c) - t;
 		if ((rc = be->ctl_max(c, &el, 1)))
 			goto fail;
 		if (el > m->max_time / 5)
@@ -175,7 +191,7 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 	size_t k = m->iters ? m->iters : 16;
 	if (k > m->max_iters)
 		k = m->max_iters;
-	double t_start = be->now(c);
+	double t_start = sb_comm_now(c);
 	for (;;) {
 		if (r->n + k > cap) {
 			size_t ncap = cap;

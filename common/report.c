@@ -184,7 +184,8 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 	                              pt->inplace));
 
 	json_t *meth = json_object();
-	json_object_set_new(meth, "timer", json_string(c->be->now == NULL ? "?" : SB_TIMER_NAME));
+	json_object_set_new(meth, "timer",
+	                    json_string(c->be->timer ? c->be->timer : SB_TIMER_NAME));
 	json_object_set_new(meth, "sync", json_string("barrier before each iteration"));
 	json_object_set_new(meth, "reduction", json_string("max over ranks per iteration"));
 	json_object_set_new(meth, "warmup", json_integer((json_int_t)r->warmup_done));

@@ -1,24 +1,25 @@
 /* sb_fidelity: does the harness add anything to what it measures? In one MPI job, for each
- * size, ROUNDS times in alternating order: (a) scalebench's driver measures the all-reduce
- * benchmark on the mpi backend with a fixed iteration count; (b) a bare loop times the same
- * MPI_Allreduce the simplest trustworthy way (barrier; t0; MPI_Allreduce; t1; per-iteration
- * maximum over ranks; median), on buffers of its own. Both in one job, so the run-to-run
- * differences of a fresh launch (where the ranks and their shared memory land) hit both alike.
- * Rank 0 prints per size: the median over rounds of each median, and of the per-round ratio
- * scalebench / bare, with the smallest and largest ratio.
+ * size, ROUNDS rounds in alternating order of: (a) scalebench's driver measuring the all-reduce
+ * benchmark on the mpi backend with a fixed iteration count (-n ITERS -w 10 -c 0; set up once
+ * per size, as a sweep reuses its buffers); (b) a bare loop timing the same MPI_Allreduce the
+ * simplest trustworthy way (barrier; t0; MPI_Allreduce; t1; per-iteration maximum over ranks;
+ * median) on buffers allocated and filled the same way. One job, so the run-to-run
+ * differences of a fresh launch hit both alike. Rank 0 prints per size the median over rounds
+ * of each side's median and of the per-round ratio scalebench / bare, with the smallest and
+ * largest ratio.
  *
  * usage: sb_fidelity MIN MAX ITERS_SMALL ITERS_LARGE ROUNDS   (ITERS_LARGE from 1 MiB up) */
 #include "bench.h"
+#include "comm.h"
 #include "driver.h"
-#include "error.h"
 #include "options.h"
+#include "pattern.h"
 #include "timer.h"
 #include "world.h"
 
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 extern const struct sb_backend sb_backend_mpi;
 extern const struct sb_bench sb_bench_allreduce;
@@ -50,36 +51,50 @@ static double bare(const float *s, float *r, size_t count, int iters, double *t)
 	return median(t, (size_t)iters);
 }
 
-/* The harness: the driver on the all-reduce benchmark, -n iters -w 10 -c 0. */
-static double harness(struct sb_comm *c, size_t bytes, int iters)
-{
-	char b[32], n[32];
-	snprintf(b, sizeof b, "%zu", bytes);
-	snprintf(n, sizeof n, "%d", iters);
-	char *argv[] = {"sb_fidelity", "allreduce", "-b", b,   "-e", b, "-n", n,
-	                "-w",          "10",        "-c", "0", NULL};
-	const struct sb_opt *tables[] = {sb_bench_allreduce.opts, sb_common_opts, NULL};
+/* The harness, set up for one size. */
+struct harness {
 	struct sb_args a;
+	struct sb_method m;
+	struct sb_ctx x;
+	struct sb_point *pts;
+	size_t np;
+	char b[32], n[32];
+};
+
+static void harness_setup(struct harness *h, struct sb_comm *c, size_t bytes, int iters)
+{
+	snprintf(h->b, sizeof h->b, "%zu", bytes);
+	snprintf(h->n, sizeof h->n, "%d", iters);
+	char *argv[] = {"sb_fidelity", "allreduce", "-b", h->b, "-e", h->b, "-n",
+	                h->n,          "-w",        "10", "-c", "0",  NULL};
+	const struct sb_opt *tables[] = {sb_bench_allreduce.opts, sb_common_opts, NULL};
 	char err[256];
-	if (sb_args_parse(&a, tables, 12, argv, 2, err, sizeof err)) {
+	if (sb_args_parse(&h->a, tables, 12, argv, 2, err, sizeof err)) {
 		fprintf(stderr, "sb_fidelity: %s\n", err);
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
-	struct sb_method m;
-	sb_method_from_args(&m, &a);
-	struct sb_ctx x = {.comm = c, .args = &a};
-	struct sb_point *pts = NULL;
-	size_t np = 0;
-	struct sb_point_result r;
-	if (sb_bench_allreduce.setup(&x) || sb_bench_allreduce.points(&x, &pts, &np) || np != 1 ||
-	    sb_bench_allreduce.prepare(&x, &pts[0]) ||
-	    sb_driver_measure(&sb_bench_allreduce, &x, &pts[0], &m, &r))
+	sb_method_from_args(&h->m, &h->a);
+	h->x = (struct sb_ctx){.comm = c, .args = &h->a};
+	h->pts = NULL;
+	h->np = 0;
+	if (sb_bench_allreduce.setup(&h->x) || sb_bench_allreduce.points(&h->x, &h->pts, &h->np) ||
+	    h->np != 1 || sb_bench_allreduce.prepare(&h->x, &h->pts[0]))
 		MPI_Abort(MPI_COMM_WORLD, 3);
-	double med = r.summary.median;
+}
+
+static double harness_measure(struct harness *h)
+{
+	struct sb_point_result r;
+	if (sb_driver_measure(&sb_bench_allreduce, &h->x, &h->pts[0], &h->m, &r))
+		MPI_Abort(MPI_COMM_WORLD, 3);
 	free(r.samples);
-	free(pts);
-	sb_bench_allreduce.teardown(&x);
-	return med;
+	return r.summary.median;
+}
+
+static void harness_teardown(struct harness *h)
+{
+	free(h->pts);
+	sb_bench_allreduce.teardown(&h->x);
 }
 
 int main(int argc, char **argv)
@@ -105,35 +120,39 @@ int main(int argc, char **argv)
 	}
 	struct sb_comm c = {.be = &sb_backend_mpi};
 	c.be->init(&c);
-	float *s = malloc(max), *r = malloc(max);
 	double *t = malloc((size_t)(it_small > it_large ? it_small : it_large) * sizeof *t);
 	double *hs = malloc((size_t)rounds * sizeof *hs), *bs = malloc((size_t)rounds * sizeof *bs),
 	       *rs = malloc((size_t)rounds * sizeof *rs);
-	for (size_t i = 0; i < max / sizeof(float); i++)
-		s[i] = (float)(i % 7) - 2.0f;
-	memset(r, 0, max);
 	if (rank == 0)
 		printf("# bytes harness_median_s bare_median_s ratio ratio_min ratio_max\n");
 	for (size_t bytes = min; bytes <= max; bytes *= 2) {
 		int iters = bytes >= (1u << 20) ? it_large : it_small;
+		size_t count = bytes / sizeof(float);
+		/* The bare loop's buffers come from the same allocator and fill as the harness's.
+		 */
+		float *s = sb__host_alloc(&c, bytes), *r = sb__host_alloc(&c, bytes);
+		sb_pattern_fill(s, count, SB_FLOAT, rank, 0);
+		struct harness h;
+		harness_setup(&h, &c, bytes, iters);
 		for (int k = 0; k < rounds; k++) {
 			if (k % 2) {
-				bs[k] = bare(s, r, bytes / sizeof(float), iters, t);
-				hs[k] = harness(&c, bytes, iters);
+				bs[k] = bare(s, r, count, iters, t);
+				hs[k] = harness_measure(&h);
 			} else {
-				hs[k] = harness(&c, bytes, iters);
-				bs[k] = bare(s, r, bytes / sizeof(float), iters, t);
+				hs[k] = harness_measure(&h);
+				bs[k] = bare(s, r, count, iters, t);
 			}
 			rs[k] = hs[k] / bs[k];
 		}
+		harness_teardown(&h);
+		sb__host_free(&c, s);
+		sb__host_free(&c, r);
 		double rmed = median(rs, (size_t)rounds);
 		if (rank == 0)
 			printf("%zu %.6e %.6e %.4f %.4f %.4f\n", bytes, median(hs, (size_t)rounds),
 			       median(bs, (size_t)rounds), rmed, rs[0], rs[rounds - 1]);
 		fflush(stdout);
 	}
-	free(s);
-	free(r);
 	free(t);
 	free(hs);
 	free(bs);
