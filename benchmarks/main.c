@@ -10,6 +10,7 @@
 #include "report.h"
 #include "runfile.h"
 #include "timer.h"
+#include "topo.h"
 #include "watchdog.h"
 #include "world.h"
 
@@ -38,6 +39,7 @@ static void usage(FILE *f)
 		fprintf(f, "  %-16s %s\n", sb_benches[i]->name, sb_benches[i]->summary);
 	fprintf(
 	    f,
+	    "  topo             where every rank sits: cores, NUMA node, GPU, nearest NICs\n"
 	    "  list             benchmarks and backends in this build\n"
 	    "  --version        version, git commit and build\n\n"
 	    "'scalebench <command> --help' lists a command's options. Launch with mpirun or srun;\n"
@@ -193,6 +195,124 @@ static void print_help(const struct sb_bench *b, const char *cmd)
 	sb_opts_help(stdout, tables);
 }
 
+/* Topology discovery for a run: every rank takes part; rank 0 gets the result and prints
+ * the warnings once. */
+static int discover(struct sb_comm *c, const char *bind, struct sb_topo **topo)
+{
+	int lr = 0, ls = 1;
+	if (!(c->be->caps & SB_CAP_TEST_ONLY))
+		sb_world_local(&lr, &ls);
+	int rc = sb_topo_discover(c, lr, ls, bind, NULL, topo);
+	if (rc == 0 && *topo) {
+		for (size_t i = 0; i < (*topo)->nwarnings; i++)
+			sb_log_warn("[%s] host %s: %s", (*topo)->warnings[i].kind,
+			            (*topo)->warnings[i].host, (*topo)->warnings[i].message);
+		for (int r = 0; r < (*topo)->nranks; r++)
+			if ((*topo)->ranks[r].bind_action[0])
+				sb_log_info("--bind %s: rank %d %s", bind, r,
+				            (*topo)->ranks[r].bind_action);
+	}
+	return rc;
+}
+
+/* The label of every point: the widest pair class among all ranks. */
+static const char *span_of(const struct sb_topo *t, int size)
+{
+	if (!t)
+		return NULL;
+	if (size == 1)
+		return "self";
+	int *all = malloc((size_t)t->nranks * sizeof *all);
+	if (!all)
+		return NULL;
+	for (int i = 0; i < t->nranks; i++)
+		all[i] = i;
+	enum sb_pair p = sb_topo_span(t, all, t->nranks);
+	free(all);
+	return sb_pair_name(p);
+}
+
+// clang-format off
+static const struct sb_opt topo_opts[] = {
+	{"bind", 0, SB_OPT_CHOICE, "MODE", "keep", SB_BIND_CHOICES, 0, "keep mpirun's binding, auto (near the GPU, or NUMA nodes round-robin), none"},
+	{"format", 0, SB_OPT_CHOICE, "FMT", "text", "text|json", 0, "the map on stdout as text or as the JSON topology record"},
+	{"out", 0, SB_OPT_STRING, "DIR", "runs", NULL, 0, "directory for the run file"},
+	{"quiet", 'q', SB_OPT_FLAG, NULL, NULL, NULL, 0, "no progress messages on stderr"},
+	{"help", 'h', SB_OPT_FLAG, NULL, NULL, NULL, 0, "this help"},
+	{0},
+};
+// clang-format on
+
+static int finish(int status);
+
+/* `scalebench topo`: the topology alone, as a readable map (or JSON) and a run file holding
+ * the run record (with the topology) and the end record. */
+static int run_topo(int argc, char **argv, int rank)
+{
+	const struct sb_opt *tables[] = {topo_opts, NULL};
+	struct sb_args a;
+	char err[512];
+	if (sb_args_parse(&a, tables, argc, argv, 2, err, sizeof err)) {
+		sb_log_usage("%s (try 'scalebench topo --help')", err);
+		return finish(2);
+	}
+	if (sb_arg_flag(&a, "help")) {
+		if (rank == 0) {
+			printf("usage: mpirun [-np N] scalebench topo [options]\nwhere every rank "
+			       "sits: cores, NUMA node, package, GPU, nearest NICs.\n\noptions:\n");
+			sb_opts_help(stdout, tables);
+		}
+		return finish(0);
+	}
+	sb_log_set_quiet(sb_arg_flag(&a, "quiet"));
+	if (!*sb_arg_str(&a, "out")) {
+		sb_log_usage("--out needs a directory name");
+		return finish(2);
+	}
+	struct sb_comm comm = {.be = sb_backend_find("mpi")};
+	snprintf(comm.host, sizeof comm.host, "%s", sb_log_host());
+	int rc = comm.be->init(&comm);
+	struct sb_topo *topo = NULL;
+	if (rc == 0 && (rc = discover(&comm, sb_arg_str(&a, "bind"), &topo)))
+		comm.be->fini(&comm);
+	if (rc)
+		return finish(sb_exit_status(rc));
+	int status = 0;
+	if (rank == 0) {
+		struct sb_report rep = {.t0 = job.t0};
+		rep.rf = sb_runfile_open(sb_arg_str(&a, "out"), "topo", comm.host, err, sizeof err);
+		if (!rep.rf) {
+			sb_log_fault("%s", err);
+			status = 3;
+		} else {
+			char id[33];
+			sb_random_id(id);
+			json_t *run = sb_run_record(id, "topo", argc, argv, &a, &comm, topo);
+			json_t *end = sb_end_record(&rep, "ok", NULL);
+			if (sb_runfile_write(rep.rf, run) || sb_runfile_write_last(rep.rf, end))
+				status = 3;
+			if (sb_runfile_close(rep.rf))
+				status = 3;
+			json_decref(run);
+			json_decref(end);
+		}
+		if (strcmp(sb_arg_str(&a, "format"), "json") == 0) {
+			json_t *j = sb_topo_json(topo);
+			json_dumpf(j, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+			fputc('\n', stdout);
+			json_decref(j);
+		} else {
+			sb_topo_print(stdout, topo);
+		}
+		fflush(stdout);
+	}
+	double st = status;
+	comm.be->ctl_max(&comm, &st, 1);
+	sb_topo_free(topo);
+	comm.be->fini(&comm);
+	return finish((int)st);
+}
+
 static int finish(int status)
 {
 	sb_watchdog_stop();
@@ -225,7 +345,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	const struct sb_bench *single = sb_bench_find(cmd);
-	if (!single && strcmp(cmd, "suite") != 0) {
+	int is_topo = strcmp(cmd, "topo") == 0;
+	if (!single && !is_topo && strcmp(cmd, "suite") != 0) {
 		if (launcher_rank() == 0)
 			fprintf(stderr,
 			        "scalebench: error: unknown benchmark or command '%s' (see "
@@ -244,6 +365,8 @@ int main(int argc, char **argv)
 	}
 	job.rank = rank;
 	job.t0 = sb_now();
+	if (is_topo)
+		return run_topo(argc, argv, rank);
 
 	struct sb_args args;
 	if (parse(&args, single, argc, argv))
@@ -310,18 +433,15 @@ int main(int argc, char **argv)
 		return finish(sb_exit_status(rc));
 	}
 
-	/* Host of every rank, for the run record (rank 0 only needs the room). */
-	char(*hosts)[256] = calloc(rank == 0 ? (size_t)comm.size : 1, sizeof *hosts);
-	if (!hosts) {
-		sb_log_fault("out of memory");
-		comm.be->abort ? comm.be->abort(&comm, 3) : (void)0;
-		return finish(3);
+	/* Where every rank sits (and --bind), gathered at rank 0. */
+	struct sb_topo *topo = NULL;
+	if ((rc = discover(&comm, sb_arg_str(&args, "bind"), &topo))) {
+		comm.be->fini(&comm);
+		return finish(sb_exit_status(rc));
 	}
-	if (comm.be->ctl_gather_str(&comm, host, hosts))
-		return finish(3);
 
 	/* Rank 0 opens the run file; every rank learns whether that worked. */
-	struct sb_report rep = {.t0 = job.t0};
+	struct sb_report rep = {.t0 = job.t0, .span = span_of(topo, size)};
 	char err[512] = "";
 	long long open_failed = 0;
 	if (rank == 0) {
@@ -344,7 +464,7 @@ int main(int argc, char **argv)
 	char run_id[33];
 	sb_random_id(run_id);
 	if (rank == 0) {
-		json_t *run = sb_run_record(run_id, cmd, argc, argv, &args, &comm, hosts);
+		json_t *run = sb_run_record(run_id, cmd, argc, argv, &args, &comm, topo);
 		rc = sb_runfile_write(rep.rf, run);
 		json_decref(run);
 		if (rc && comm.size > 1 && comm.be->abort)
@@ -352,7 +472,6 @@ int main(int argc, char **argv)
 			               3); /* the others are on their way into the benchmark */
 		sb_log_info("run file: %s", sb_runfile_path(rep.rf));
 	}
-	free(hosts);
 	job.rf = rep.rf;
 	job.rep = &rep;
 	sb_watchdog_start(on_watchdog, NULL);
@@ -396,6 +515,7 @@ int main(int argc, char **argv)
 		if (status == 1)
 			sb_log_fault("wrong results found: see the 'wrong' column");
 	}
+	sb_topo_free(topo);
 	comm.be->fini(&comm);
 	return finish(status);
 }

@@ -2,6 +2,7 @@
 #include "comm.h"
 #include "timer.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 extern const struct sb_backend sb_backend_mpi;
@@ -24,4 +25,11 @@ const struct sb_backend *sb_backend_find(const char *name)
 double sb_comm_now(struct sb_comm *c)
 {
 	return c->be->now ? c->be->now(c) : sb_now();
+}
+
+void sb_strv_free(char **v, int n)
+{
+	for (int i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
 }

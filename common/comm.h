@@ -65,8 +65,9 @@ struct sb_backend {
 	/* Control plane: element-wise max / sum over ranks, result everywhere. */
 	int (*ctl_max)(struct sb_comm *c, double *v, size_t n);
 	int (*ctl_sum)(struct sb_comm *c, long long *v, size_t n);
-	/* Gather one string (< 256 bytes) per rank at rank 0; out has size entries there. */
-	int (*ctl_gather_str)(struct sb_comm *c, const char *mine, char (*out)[256]);
+	/* Gather one string of any length per rank at rank 0: there *out is a malloc'd array of
+	 * size malloc'd strings (free with sb_strv_free); elsewhere *out is NULL. */
+	int (*ctl_gatherv)(struct sb_comm *c, const char *mine, char ***out);
 	/* End the whole job now with this exit status (a fault on one rank that the others cannot
 	 * learn of: they wait in a collective it will never join). NULL for one-process worlds. */
 	void (*abort)(struct sb_comm *c, int status);
@@ -88,6 +89,8 @@ static inline int sb_comm_sync(struct sb_comm *c)
 
 /* The time as the driver sees it: the backend's clock, or the host's monotonic clock. */
 double sb_comm_now(struct sb_comm *c);
+
+void sb_strv_free(char **v, int n);
 
 /* The explicit list of backends compiled in, NULL-terminated. */
 extern const struct sb_backend *const sb_backends[];

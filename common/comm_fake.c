@@ -193,11 +193,16 @@ static int fake_ctl_sum(struct sb_comm *c, long long *v, size_t n)
 	return 0;
 }
 
-static int fake_ctl_gather_str(struct sb_comm *c, const char *mine, char (*out)[256])
+static int fake_ctl_gatherv(struct sb_comm *c, const char *mine, char ***out)
 {
-	for (int r = 0; r < c->size; r++)
-		snprintf(out[r], 256, "%s", mine);
-	return 0;
+	char **v = calloc((size_t)c->size, sizeof *v);
+	for (int r = 0; v && r < c->size; r++)
+		if (!(v[r] = strdup(mine))) {
+			sb_strv_free(v, c->size);
+			v = NULL;
+		}
+	*out = v;
+	return v ? 0 : SB_ENOMEM;
 }
 
 static void fake_describe(struct sb_comm *c, json_t *obj)
@@ -228,6 +233,6 @@ const struct sb_backend sb_backend_fake = {
     .timer = "virtual clock (fake backend)",
     .ctl_max = fake_ctl_max,
     .ctl_sum = fake_ctl_sum,
-    .ctl_gather_str = fake_ctl_gather_str,
+    .ctl_gatherv = fake_ctl_gatherv,
     .describe = fake_describe,
 };

@@ -127,13 +127,54 @@ static int mpi_ctl_sum(struct sb_comm *c, long long *v, size_t n)
 	return rc == MPI_SUCCESS ? 0 : fail("MPI_Allreduce (control)", rc);
 }
 
-static int mpi_ctl_gather_str(struct sb_comm *c, const char *mine, char (*out)[256])
+static int mpi_ctl_gatherv(struct sb_comm *c, const char *mine, char ***out)
 {
 	struct mpi_priv *p = c->priv;
-	char buf[256] = {0};
-	strncpy(buf, mine, sizeof buf - 1);
-	int rc = MPI_Gather(buf, 256, MPI_CHAR, out, 256, MPI_CHAR, 0, p->comm);
-	return rc == MPI_SUCCESS ? 0 : fail("MPI_Gather (control)", rc);
+	int len = (int)strlen(mine) + 1, rc;
+	int *lens = NULL, *offs = NULL;
+	char *all = NULL;
+	*out = NULL;
+	if (c->rank == 0) {
+		lens = calloc((size_t)c->size, sizeof *lens);
+		offs = calloc((size_t)c->size, sizeof *offs);
+		if (!lens || !offs)
+			goto nomem;
+	}
+	if ((rc = MPI_Gather(&len, 1, MPI_INT, lens, 1, MPI_INT, 0, p->comm)) != MPI_SUCCESS)
+		return fail("MPI_Gather (control)", rc);
+	size_t total = 0;
+	if (c->rank == 0) {
+		for (int r = 0; r < c->size; r++) {
+			offs[r] = (int)total;
+			total += (size_t)lens[r];
+		}
+		if (!(all = malloc(total)))
+			goto nomem;
+	}
+	rc = MPI_Gatherv(mine, len, MPI_CHAR, all, lens, offs, MPI_CHAR, 0, p->comm);
+	if (rc != MPI_SUCCESS) {
+		free(all), free(lens), free(offs);
+		return fail("MPI_Gatherv (control)", rc);
+	}
+	if (c->rank == 0) {
+		char **v = calloc((size_t)c->size, sizeof *v);
+		for (int r = 0; v && r < c->size; r++)
+			if (!(v[r] = strdup(all + offs[r]))) {
+				sb_strv_free(v, c->size);
+				v = NULL;
+			}
+		free(all), free(lens), free(offs);
+		if (!v)
+			return SB_ENOMEM;
+		*out = v;
+	}
+	return 0;
+nomem:
+	free(lens), free(offs);
+	sb_log_fault("out of memory gathering from %d ranks", c->size);
+	if (c->be->abort)
+		c->be->abort(c, 3); /* the other ranks are already in the gather */
+	return SB_ENOMEM;
 }
 
 static void mpi_abort(struct sb_comm *c, int status)
@@ -169,7 +210,7 @@ const struct sb_backend sb_backend_mpi = {
     .barrier = mpi_barrier,
     .ctl_max = mpi_ctl_max,
     .ctl_sum = mpi_ctl_sum,
-    .ctl_gather_str = mpi_ctl_gather_str,
+    .ctl_gatherv = mpi_ctl_gatherv,
     .abort = mpi_abort,
     .describe = mpi_describe,
 };

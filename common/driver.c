@@ -29,6 +29,8 @@ const struct sb_opt sb_common_opts[] = {
      "never take more than N samples of one point"},
     {"timeout", 0, SB_OPT_DOUBLE, "SEC", "0", NULL, 0,
      "end the job if one point takes longer than SEC (0: no watchdog)"},
+    {"bind", 0, SB_OPT_CHOICE, "MODE", "keep", SB_BIND_CHOICES, 0,
+     "keep mpirun's binding, auto (cores near the rank's GPU, or NUMA nodes round-robin), none"},
     {"backend", 0, SB_OPT_STRING, "NAME", "mpi", NULL, 0, "how bytes move: see 'scalebench list'"},
     {"out", 0, SB_OPT_STRING, "DIR", "runs", NULL, 0, "directory for the run file"},
     {"json", 0, SB_OPT_FLAG, NULL, NULL, NULL, 0,

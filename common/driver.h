@@ -13,6 +13,8 @@
 
 struct sb_report;
 
+#define SB_BIND_CHOICES "keep|auto|none"
+
 /* The common options every benchmark accepts, NULL-name terminated. */
 extern const struct sb_opt sb_common_opts[];
 

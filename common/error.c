@@ -48,6 +48,11 @@ int sb_log_rank(void)
 	return log_rank;
 }
 
+const char *sb_log_host(void)
+{
+	return log_host;
+}
+
 void sb_log_set_quiet(int quiet)
 {
 	log_quiet = quiet;

@@ -36,6 +36,7 @@ int sb_exit_status(int err);
 /* Tell the logger who we are; before this, messages carry no tag. */
 void sb_log_set_rank(int rank, int size, const char *host);
 int sb_log_rank(void);
+const char *sb_log_host(void);
 
 #if defined(__GNUC__)
 #define SB_PRINTF(a, b) __attribute__((format(printf, a, b)))

@@ -16,9 +16,9 @@ extern char **environ;
  * rank's per-iteration time, then the benchmark's metrics. */
 static void header(FILE *f, const struct sb_bench *b, struct sb_comm *c)
 {
-	fprintf(f, "#\n# %-10s %11s %8s %5s %5s %6s %7s %10s %10s %7s %10s %10s %10s %6s",
-	        "size(B)", "count(elts)", "type", "op", "place", "n", "stop", "min(us)", "p50(us)",
-	        "ci95(%)", "p95(us)", "p99(us)", "max(us)", "cov(%)");
+	fprintf(f, "#\n# %-10s %11s %8s %5s %5s %12s %6s %7s %10s %10s %7s %10s %10s %10s %6s",
+	        "size(B)", "count(elts)", "type", "op", "place", "span", "n", "stop", "min(us)",
+	        "p50(us)", "ci95(%)", "p95(us)", "p99(us)", "max(us)", "cov(%)");
 	struct sb_point dummy = {.bytes = 1, .count = 1};
 	struct sb_summary s = {.median = 1};
 	struct sb_metric m[SB_METRICS_MAX];
@@ -70,10 +70,10 @@ int sb_report_point(struct sb_report *rep, const struct sb_bench *b, struct sb_c
 		else
 			snprintf(ci, sizeof ci, "-");
 		fprintf(f,
-		        "  %-10zu %11zu %8s %5s %5s %6zu %7s %10.2f %10.2f %7s %10.2f %10.2f "
+		        "  %-10zu %11zu %8s %5s %5s %12s %6zu %7s %10.2f %10.2f %7s %10.2f %10.2f "
 		        "%10.2f %6.1f",
 		        pt->bytes, pt->count, sb_dtype_name(pt->dtype), pt->op,
-		        pt->inplace ? "in" : "out", s->n,
+		        pt->inplace ? "in" : "out", rep->span ? rep->span : "?", s->n,
 		        strcmp(r->stop, SB_STOP_PRECISION) == 0   ? "prec"
 		        : strcmp(r->stop, SB_STOP_MAX_TIME) == 0  ? "time"
 		        : strcmp(r->stop, SB_STOP_MAX_ITERS) == 0 ? "cap"
@@ -90,7 +90,7 @@ int sb_report_point(struct sb_report *rep, const struct sb_bench *b, struct sb_c
 			fprintf(f, " %6s\n", "-");
 		fflush(f);
 	}
-	json_t *rec = sb_point_record(b, c, m, r, rep->points);
+	json_t *rec = sb_point_record(b, c, m, r, rep->points, rep->span);
 	int rc = 0;
 	if (rep->json) {
 		char *line =
@@ -167,7 +167,7 @@ static json_t *summary_json(const struct sb_summary *s)
 }
 
 json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struct sb_method *m,
-                        const struct sb_point_result *r, size_t seq)
+                        const struct sb_point_result *r, size_t seq, const char *span)
 {
 	const struct sb_point *pt = r->point;
 	json_t *rec = json_object();
@@ -177,6 +177,7 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 	json_object_set_new(rec, "backend", json_string(c->be->name));
 	json_object_set_new(rec, "ranks", json_integer(c->size));
 	json_object_set_new(rec, "label", json_string(pt->label));
+	json_object_set_new(rec, "span", json_string(span ? span : "unknown"));
 	json_object_set_new(rec, "params",
 	                    json_pack("{s:I,s:I,s:s,s:s,s:b}", "bytes", (json_int_t)pt->bytes,
 	                              "count", (json_int_t)pt->count, "dtype",
@@ -238,7 +239,7 @@ static int env_allowed(const char *kv)
 }
 
 json_t *sb_run_record(const char *run_id, const char *command, int argc, char **argv,
-                      const struct sb_args *a, struct sb_comm *c, char (*host_ranks)[256])
+                      const struct sb_args *a, struct sb_comm *c, const struct sb_topo *topo)
 {
 	char now[64];
 	sb_utc_now(now, sizeof now);
@@ -277,23 +278,19 @@ json_t *sb_run_record(const char *run_id, const char *command, int argc, char **
 		                    json_pack("{s:s,s:s,s:s}", "sysname", u.sysname, "release",
 		                              u.release, "machine", u.machine));
 
-	/* Hosts in order of first rank, each with its ranks. */
+	/* Hosts in order of first rank, each with its ranks (the details are under topology). */
 	json_t *hosts = json_array();
 	json_t *rank_host = json_array();
-	for (int r = 0; r < c->size; r++) {
-		json_array_append_new(rank_host, json_string(host_ranks[r]));
-		json_t *h = NULL;
-		size_t i;
-		json_t *e;
-		json_array_foreach(hosts, i,
-		                   e) if (strcmp(json_string_value(json_object_get(e, "host")),
-		                                 host_ranks[r]) == 0) h = e;
-		if (!h) {
-			h = json_pack("{s:s,s:[]}", "host", host_ranks[r], "ranks");
-			json_array_append_new(hosts, h);
-		}
-		json_array_append_new(json_object_get(h, "ranks"), json_integer(r));
+	for (int h = 0; h < topo->nhosts; h++) {
+		json_t *rl = json_array();
+		for (int r = 0; r < topo->nranks; r++)
+			if (topo->host_of[r] == h)
+				json_array_append_new(rl, json_integer(r));
+		json_array_append_new(
+		    hosts, json_pack("{s:s,s:o}", "host", topo->hosts[h].host, "ranks", rl));
 	}
+	for (int r = 0; r < topo->nranks; r++)
+		json_array_append_new(rank_host, json_string(topo->ranks[r].host));
 	json_object_set_new(prov, "hosts", hosts);
 	json_object_set_new(prov, "rank_hosts", rank_host);
 
@@ -308,5 +305,6 @@ json_t *sb_run_record(const char *run_id, const char *command, int argc, char **
 	}
 	json_object_set_new(prov, "env", env);
 	json_object_set_new(rec, "provenance", prov);
+	json_object_set_new(rec, "topology", sb_topo_json(topo));
 	return rec;
 }

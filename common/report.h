@@ -6,6 +6,7 @@
 #include "bench.h"
 #include "driver.h"
 #include "runfile.h"
+#include "topo.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@ struct sb_report {
 	size_t points_at_precision;
 	const char *mpi_version;
 	double t0; /* sb_now() at the start of the run */
+	const char *span; /* the pair class spanning all ranks, labels every point */
 };
 
 /* Header lines and column titles for a benchmark. */
@@ -38,11 +40,10 @@ void sb_report_fail(struct sb_report *rep, const char *message);
 
 /* The point record (also used by the tests). */
 json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struct sb_method *m,
-                        const struct sb_point_result *r, size_t seq);
+                        const struct sb_point_result *r, size_t seq, const char *span);
 
-/* The `run` record: schema, ids, argv, options, build and provenance. host_ranks: the host
- * name of every rank (size entries). */
+/* The `run` record: schema, ids, argv, options, build, provenance and the topology. */
 json_t *sb_run_record(const char *run_id, const char *command, int argc, char **argv,
-                      const struct sb_args *a, struct sb_comm *c, char (*host_ranks)[256]);
+                      const struct sb_args *a, struct sb_comm *c, const struct sb_topo *topo);
 
 #endif

@@ -6,6 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
+static int local_rank, local_size = 1;
+
+void sb_world_local(int *lr, int *ls)
+{
+	*lr = local_rank;
+	*ls = local_size;
+}
+
 int sb_world_init(int *argc, char ***argv, int *rank, int *size, char *host, int hostlen)
 {
 	int provided, len;
@@ -17,6 +25,13 @@ int sb_world_init(int *argc, char ***argv, int *rank, int *size, char *host, int
 	MPI_Get_processor_name(name, &len);
 	snprintf(host, (size_t)hostlen, "%s", name);
 	sb_log_set_rank(*rank, *size, host);
+	MPI_Comm node;
+	if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) ==
+	    MPI_SUCCESS) {
+		MPI_Comm_rank(node, &local_rank);
+		MPI_Comm_size(node, &local_size);
+		MPI_Comm_free(&node);
+	}
 	return 0;
 }
 

@@ -12,6 +12,9 @@ void sb_world_fini(void);
 void sb_world_abort(int status);
 /* The MPI library's own version string (MPI_Get_library_version), first line. */
 const char *sb_world_mpi_version(void);
+/* This rank's index among the ranks of its host, and their number (MPI shared-memory
+ * split), fixed at sb_world_init. */
+void sb_world_local(int *local_rank, int *local_size);
 /* Make every rank agree on a status: the largest over ranks. */
 int sb_world_max_status(int status);
 

@@ -285,7 +285,7 @@ static void test_point_record(void)
 	r.checks_done = 1;
 	struct sb_method m = {.warmup = 3, .precision = 0.02, .max_time = 1, .max_iters = 100};
 
-	json_t *rec = sb_point_record(b, &c, &m, &r, 7);
+	json_t *rec = sb_point_record(b, &c, &m, &r, 7, "same-numa");
 	ok(json_is_object(rec), "a point record");
 	json_t *params = json_object_get(rec, "params");
 	json_t *meth = json_object_get(rec, "method");
@@ -325,7 +325,7 @@ static void test_point_record(void)
 
 	/* Wrong elements: failed. No check iterations: off. No CI: null. */
 	r.wrong = 3;
-	rec = sb_point_record(b, &c, &m, &r, 8);
+	rec = sb_point_record(b, &c, &m, &r, 8, NULL);
 	is_string(json_string_value(json_object_get(json_object_get(rec, "check"), "status")),
 	          "failed", "check.status: failed when elements were wrong");
 	json_decref(rec);
@@ -334,7 +334,7 @@ static void test_point_record(void)
 	r.n = 5;
 	sb_stats_summarize(samples, 5, scratch, &r.summary);
 	r.rel_ci = sb_stats_rel_ci_halfwidth(&r.summary);
-	rec = sb_point_record(b, &c, &m, &r, 9);
+	rec = sb_point_record(b, &c, &m, &r, 9, NULL);
 	is_string(json_string_value(json_object_get(json_object_get(rec, "check"), "status")),
 	          "off", "check.status: off without check iterations");
 	ok(json_is_null(json_object_get(json_object_get(rec, "summary"), "median_ci95")),
