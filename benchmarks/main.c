@@ -197,12 +197,12 @@ static void print_help(const struct sb_bench *b, const char *cmd)
 
 /* Topology discovery for a run: every rank takes part; rank 0 gets the result and prints
  * the warnings once. */
-static int discover(struct sb_comm *c, const char *bind, struct sb_topo **topo)
+static int discover(struct sb_comm *c, const char *bind, const char *gpu, struct sb_topo **topo)
 {
 	int lr = 0, ls = 1;
 	if (!(c->be->caps & SB_CAP_TEST_ONLY))
 		sb_world_local(&lr, &ls);
-	int rc = sb_topo_discover(c, lr, ls, bind, NULL, topo);
+	int rc = sb_topo_discover(c, lr, ls, bind, gpu, topo);
 	if (rc == 0 && *topo) {
 		for (size_t i = 0; i < (*topo)->nwarnings; i++)
 			sb_log_warn("[%s] host %s: %s", (*topo)->warnings[i].kind,
@@ -236,6 +236,7 @@ static const char *span_of(const struct sb_topo *t, int size)
 static const struct sb_opt topo_opts[] = {
 	{"bind", 0, SB_OPT_CHOICE, "MODE", "keep", SB_BIND_CHOICES, 0, "keep mpirun's binding, auto (near the GPU, or NUMA nodes round-robin), none"},
 	{"format", 0, SB_OPT_CHOICE, "FMT", "text", "text|json", 0, "the map on stdout as text or as the JSON topology record"},
+	{"gpus", 0, SB_OPT_CHOICE, "WHICH", "none", "none|local", 0, "none, or local: each rank uses GPU (local rank mod GPUs), as the GPU backends choose"},
 	{"out", 0, SB_OPT_STRING, "DIR", "runs", NULL, 0, "directory for the run file"},
 	{"quiet", 'q', SB_OPT_FLAG, NULL, NULL, NULL, 0, "no progress messages on stderr"},
 	{"help", 'h', SB_OPT_FLAG, NULL, NULL, NULL, 0, "this help"},
@@ -273,7 +274,8 @@ static int run_topo(int argc, char **argv, int rank)
 	snprintf(comm.host, sizeof comm.host, "%s", sb_log_host());
 	int rc = comm.be->init(&comm);
 	struct sb_topo *topo = NULL;
-	if (rc == 0 && (rc = discover(&comm, sb_arg_str(&a, "bind"), &topo)))
+	const char *gpus = strcmp(sb_arg_str(&a, "gpus"), "local") == 0 ? SB_TOPO_GPU_LOCAL : NULL;
+	if (rc == 0 && (rc = discover(&comm, sb_arg_str(&a, "bind"), gpus, &topo)))
 		comm.be->fini(&comm);
 	if (rc)
 		return finish(sb_exit_status(rc));
@@ -435,7 +437,7 @@ int main(int argc, char **argv)
 
 	/* Where every rank sits (and --bind), gathered at rank 0. */
 	struct sb_topo *topo = NULL;
-	if ((rc = discover(&comm, sb_arg_str(&args, "bind"), &topo))) {
+	if ((rc = discover(&comm, sb_arg_str(&args, "bind"), NULL, &topo))) {
 		comm.be->fini(&comm);
 		return finish(sb_exit_status(rc));
 	}

@@ -588,9 +588,49 @@ void sb_topo_free(struct sb_topo *t)
 
 /* ---- discovery ---- */
 
-/* Re-bind this process per mode; describe what was done in action. */
+/* The i-th GPU of the topology in PCI order, or NULL. */
+static hwloc_obj_t nth_gpu(hwloc_topology_t topo, int i)
+{
+	for (hwloc_obj_t o = hwloc_get_next_pcidev(topo, NULL); o;
+	     o = hwloc_get_next_pcidev(topo, o))
+		if (is_gpu(o) && i-- == 0)
+			return o;
+	return NULL;
+}
+
+/* The GPU the GPU backends would give this rank: local rank modulo the GPU count, in PCI
+ * order. *taker / *takers: this rank's place among the local ranks whose GPUs are local to the
+ * same cores (two GPUs on one NUMA node share its cores between their ranks). */
+static void local_gpu(hwloc_topology_t topo, int local_rank, int local_size, char *out, size_t len,
+                      int *taker, int *takers)
+{
+	int n = 0;
+	while (nth_gpu(topo, n))
+		n++;
+	out[0] = '\0';
+	*taker = 0;
+	*takers = 1;
+	if (n == 0)
+		return;
+	hwloc_obj_t mine = nth_gpu(topo, local_rank % n);
+	snprintf(out, len, "%04x:%02x:%02x.%01x", mine->attr->pcidev.domain, mine->attr->pcidev.bus,
+	         mine->attr->pcidev.dev, mine->attr->pcidev.func);
+	hwloc_obj_t area = hwloc_get_non_io_ancestor_obj(topo, mine);
+	*takers = 0;
+	for (int r = 0; r < local_size; r++)
+		if (hwloc_get_non_io_ancestor_obj(topo, nth_gpu(topo, r % n)) == area) {
+			if (r == local_rank)
+				*taker = *takers;
+			(*takers)++;
+		}
+}
+
+/* Re-bind this process per mode; describe what was done in action. On a topology that is
+ * not this machine's (a fixture) nothing can be applied: the planned PUs go to `planned` so
+ * the record shows the placement --bind would give, labelled as planned. */
 static int rebind(hwloc_topology_t topo, const char *mode, int local_rank, int local_size,
-                  const char *gpu, char *action, size_t len)
+                  const char *gpu, int gpu_rank, int gpu_ranks, char *action, size_t len,
+                  hwloc_bitmap_t planned)
 {
 	action[0] = '\0';
 	if (!mode || strcmp(mode, "keep") == 0)
@@ -604,19 +644,19 @@ static int rebind(hwloc_topology_t topo, const char *mode, int local_rank, int l
 		hwloc_bitmap_list_snprintf(pus, sizeof pus, set);
 		snprintf(why, sizeof why, "every allowed PU (%s)", pus);
 	} else {
-		/* One GPU per local rank in bus order would be the GPU backends' choice; without
-		 * one, the GPU (if any) is the one the caller named, not shared. */
-		rc = sb_topo_bind_plan(topo, local_rank, local_size, gpu, 0, 1, set, why,
-		                       sizeof why);
+		rc = sb_topo_bind_plan(topo, local_rank, local_size, gpu, gpu_rank, gpu_ranks, set,
+		                       why, sizeof why);
 	}
 	if (rc == 0) {
-		if (!hwloc_topology_is_thissystem(topo))
+		if (!hwloc_topology_is_thissystem(topo)) {
 			snprintf(action, len,
-			         "not applied (the topology is not this machine's): %s", why);
-		else if (hwloc_set_cpubind(topo, set, HWLOC_CPUBIND_PROCESS) != 0)
+			         "planned only (the topology is not this machine's): %s", why);
+			hwloc_bitmap_copy(planned, set);
+		} else if (hwloc_set_cpubind(topo, set, HWLOC_CPUBIND_PROCESS) != 0) {
 			snprintf(action, len, "failed (%.60s): %s", strerror(errno), why);
-		else
+		} else {
 			snprintf(action, len, "bound to %s", why);
+		}
 	} else {
 		snprintf(action, len, "not bound: %s", why);
 	}
@@ -647,8 +687,17 @@ int sb_topo_discover(struct sb_comm *c, int local_rank, int local_size, const ch
 	struct sb_topo_rank me;
 	struct sb_topo_host host;
 	memset(&me, 0, sizeof me);
-	rebind(topo, bind_mode, local_rank, local_size, gpu, me.bind_action, sizeof me.bind_action);
-	sb_topo_describe(topo, NULL, gpu, &me);
+	char mygpu[32] = "";
+	int gpu_rank = 0, gpu_ranks = 1;
+	if (gpu && strcmp(gpu, SB_TOPO_GPU_LOCAL) == 0)
+		local_gpu(topo, local_rank, local_size, mygpu, sizeof mygpu, &gpu_rank, &gpu_ranks);
+	else if (gpu)
+		snprintf(mygpu, sizeof mygpu, "%s", gpu);
+	hwloc_bitmap_t planned = hwloc_bitmap_alloc();
+	rebind(topo, bind_mode, local_rank, local_size, mygpu, gpu_rank, gpu_ranks, me.bind_action,
+	       sizeof me.bind_action, planned);
+	sb_topo_describe(topo, hwloc_bitmap_iszero(planned) ? NULL : planned, mygpu, &me);
+	hwloc_bitmap_free(planned);
 	me.rank = c->rank;
 	me.local_rank = local_rank;
 	me.local_size = local_size;

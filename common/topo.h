@@ -94,9 +94,11 @@ void sb_topo_describe(hwloc_topology_t topo, hwloc_const_cpuset_t binding, const
 void sb_topo_describe_host(hwloc_topology_t topo, const char *host, struct sb_topo_host *h);
 
 /* --bind auto: the PUs rank local_rank of local_size should be bound to (all the PUs of the
- * chosen cores): the cores nearest its GPU, shared out among the local ranks using that GPU
- * (gpu_rank of gpu_ranks), or without a GPU, NUMA nodes round-robin and the cores of the node
- * shared out. Writes a one-line explanation in why. Returns 0 or SB_EINVAL. */
+ * chosen cores): the cores nearest its GPU, shared out among the local ranks whose GPUs are
+ * near the same cores (this rank is gpu_rank of gpu_ranks: two ranks on one GPU, or on two
+ * GPUs of one NUMA node, get one half each), or without a GPU, NUMA nodes round-robin and the
+ * cores of the node shared out. Writes a one-line explanation in why. Returns 0 or
+ * SB_EINVAL. */
 int sb_topo_bind_plan(hwloc_topology_t topo, int local_rank, int local_size, const char *gpu,
                       int gpu_rank, int gpu_ranks, hwloc_cpuset_t out, char *why, size_t len);
 
@@ -109,9 +111,12 @@ enum sb_pair sb_topo_span(const struct sb_topo *t, const int *ranks, int n);
 int sb_topo_warn(struct sb_topo *t);
 
 /* The whole discovery on every rank: load, optionally re-bind (mode "auto", "none" or
- * "keep"), describe this rank (gpu: its GPU's bus id or NULL), and gather at rank 0, which
- * gets *out (others get NULL). Collective. Returns 0, SB_EINVAL on bad input (message on
- * rank 0), or a fault code. */
+ * "keep"), describe this rank, and gather at rank 0, which gets *out (others get NULL). gpu:
+ * the bus id of the GPU this rank uses, NULL for none, or SB_TOPO_GPU_LOCAL for the choice of
+ * the GPU backends (local rank modulo the host's GPUs, in PCI order). On a fixture topology
+ * --bind cannot be applied; the rank is then described at the planned place. Collective.
+ * Returns 0, SB_EINVAL on bad input (message on rank 0), or a fault code. */
+#define SB_TOPO_GPU_LOCAL "local"
 int sb_topo_discover(struct sb_comm *c, int local_rank, int local_size, const char *bind_mode,
                      const char *gpu, struct sb_topo **out);
 void sb_topo_free(struct sb_topo *t);
