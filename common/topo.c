@@ -326,6 +326,8 @@ enum sb_pair sb_topo_span(const struct sb_topo *t, const int *ranks, int n)
 			enum sb_pair p = sb_topo_pair(&t->ranks[ranks[i]], &t->ranks[ranks[j]]);
 			if (p > w)
 				w = p;
+			if (w == SB_PAIR_CROSS_HOST)
+				return w; /* nothing is wider */
 		}
 	return w;
 }
