@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 const char *sb_pair_name(enum sb_pair p)
@@ -169,11 +170,44 @@ void sb_topo_describe(hwloc_topology_t topo, hwloc_const_cpuset_t binding, const
 	hwloc_bitmap_free(set);
 }
 
-static uint64_t fnv1a(const char *s, size_t n)
+/* Whether an earlier network device hangs under the same card. */
+static int nic_card_seen(hwloc_topology_t topo, hwloc_obj_t card, hwloc_obj_t upto)
 {
+	for (hwloc_obj_t o = hwloc_get_next_osdev(topo, NULL); o && o != upto;
+	     o = hwloc_get_next_osdev(topo, o))
+		if (is_nic(o) && o->name && o->parent == card)
+			return 1;
+	return 0;
+}
+
+/* FNV-1a 64 of the XML export without what differs between identical machines (the host
+ * name, the process, the cgroup and its allowed sets), so that alike machines hash alike. */
+static uint64_t xml_hash(const char *xml)
+{
+	static const char *const drop[] = {"\"HostName\"", "\"ProcessName\"", "\"LinuxCgroup\"",
+	                                   NULL};
 	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+	for (const char *line = xml; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t n = end ? (size_t)(end - line + 1) : strlen(line);
+		int skip = 0;
+		for (size_t i = 0; drop[i]; i++)
+			skip |= memmem(line, n, drop[i], strlen(drop[i])) != NULL;
+		for (size_t i = 0; i < n && !skip; i++) {
+			size_t k = 0;
+			if (strncmp(line + i, " allowed_cpuset=\"", 17) == 0)
+				k = 17;
+			else if (strncmp(line + i, " allowed_nodeset=\"", 18) == 0)
+				k = 18;
+			const char *q = k ? memchr(line + i + k, '"', n - i - k) : NULL;
+			if (q) {
+				i = (size_t)(q - line); /* skip the attribute */
+				continue;
+			}
+			h = (h ^ (unsigned char)line[i]) * 0x100000001b3ull;
+		}
+		line += n;
+	}
 	return h;
 }
 
@@ -202,20 +236,26 @@ void sb_topo_describe_host(hwloc_topology_t topo, const char *host, struct sb_to
 				         l ? "," : "", bus);
 			h->gpus++;
 		}
+	/* NICs are counted as cards (PCI devices with a network or OpenFabrics device under
+	 * them); the list names every such device ("mlx5_0,ib0" for one InfiniBand card). */
 	for (hwloc_obj_t o = hwloc_get_next_osdev(topo, NULL); o; o = hwloc_get_next_osdev(topo, o))
 		if (is_nic(o) && o->name) {
 			size_t l = strlen(h->nic_list);
 			snprintf(h->nic_list + l, sizeof h->nic_list - l, "%s%s", l ? "," : "",
 			         o->name);
-			h->nics++;
+			hwloc_obj_t card = o->parent;
+			if (!card || card->type != HWLOC_OBJ_PCI_DEVICE ||
+			    !nic_card_seen(topo, card, o))
+				h->nics++;
 		}
 	if (hwloc_topology_export_synthetic(topo, h->synthetic, sizeof h->synthetic, 0) < 0)
 		h->synthetic[0] = '\0'; /* not expressible (asymmetric machine) */
 	char *xml = NULL;
 	int len = 0;
 	if (hwloc_topology_export_xmlbuffer(topo, &xml, &len, 0) == 0) {
+		(void)len;
 		snprintf(h->xml_hash, sizeof h->xml_hash, "%016llx",
-		         (unsigned long long)fnv1a(xml, (size_t)len));
+		         (unsigned long long)xml_hash(xml));
 		hwloc_free_xmlbuffer(topo, xml);
 	}
 }
@@ -259,6 +299,12 @@ static int count_cores_within(hwloc_topology_t topo, hwloc_const_cpuset_t within
 int sb_topo_bind_plan(hwloc_topology_t topo, int local_rank, int local_size, const char *gpu,
                       int gpu_rank, int gpu_ranks, hwloc_cpuset_t out, char *why, size_t len)
 {
+	if (local_size < 1 || local_rank < 0 || local_rank >= local_size ||
+	    (gpu && *gpu && (gpu_ranks < 1 || gpu_rank < 0 || gpu_rank >= gpu_ranks))) {
+		snprintf(why, len, "invalid placement: local rank %d of %d, GPU share %d of %d",
+		         local_rank, local_size, gpu_rank, gpu_ranks);
+		return SB_EINVAL;
+	}
 	hwloc_obj_t dev = gpu && *gpu ? hwloc_get_pcidev_by_busidstring(topo, gpu) : NULL;
 	hwloc_const_cpuset_t area;
 	int taker, takers;
@@ -402,11 +448,20 @@ int sb_topo_warn(struct sb_topo *t)
 					    r, R->gpu, R->gpu_numa, R->numa);
 				hwloc_bitmap_free(ns);
 			}
-			for (int q = r + 1; q < t->nranks && R->gpu[0]; q++)
-				if (t->host_of[q] == h && strcmp(t->ranks[q].gpu, R->gpu) == 0)
-					rc = add_warning(t, "shared-gpu", H->host,
-					                 "ranks %d and %d both use GPU %s", r, q,
-					                 R->gpu);
+			/* One warning per shared GPU, from its first rank. Bus ids compare without
+			 * case: CUDA writes hex digits in upper case, hwloc in lower. */
+			int first = 1;
+			for (int q = 0; q < r && R->gpu[0] && first; q++)
+				if (t->host_of[q] == h && strcasecmp(t->ranks[q].gpu, R->gpu) == 0)
+					first = 0;
+			char sharers[64] = "";
+			int nshare = 0;
+			for (int q = r; q < t->nranks && R->gpu[0] && first; q++)
+				if (t->host_of[q] == h && strcasecmp(t->ranks[q].gpu, R->gpu) == 0)
+					list_rank(sharers, sizeof sharers, &nshare, q);
+			if (nshare > 1)
+				rc = add_warning(t, "shared-gpu", H->host,
+				                 "ranks %s all use GPU %s", sharers, R->gpu);
 		}
 		if (nunknown)
 			rc =
