@@ -10,12 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct mpi_priv {
-	MPI_Comm comm;
-	size_t max_count; /* largest count in one MPI call */
-};
+#include "comm_mpi.h"
 
-static MPI_Datatype mpi_type(enum sb_dtype t)
+#define mpi_priv sb__mpi
+
+MPI_Datatype sb__mpi_type(enum sb_dtype t)
 {
 	switch (t) {
 	case SB_FLOAT:
@@ -27,7 +26,7 @@ static MPI_Datatype mpi_type(enum sb_dtype t)
 	}
 }
 
-static int fail(const char *what, int rc)
+int sb__mpi_fail(const char *what, int rc)
 {
 	char msg[MPI_MAX_ERROR_STRING];
 	int len = 0;
@@ -36,12 +35,10 @@ static int fail(const char *what, int rc)
 	return SB_ECOMM;
 }
 
-static int mpi_init(struct sb_comm *c)
+int sb__mpi_join(struct sb_comm *c, struct sb__mpi *p)
 {
-	struct mpi_priv *p = calloc(1, sizeof *p);
-	if (!p)
-		return SB_ENOMEM;
-	MPI_Comm_dup(MPI_COMM_WORLD, &p->comm);
+	if (MPI_Comm_dup(MPI_COMM_WORLD, &p->comm) != MPI_SUCCESS)
+		return SB_ECOMM;
 	MPI_Comm_set_errhandler(p->comm, MPI_ERRORS_RETURN);
 	MPI_Comm_rank(p->comm, &c->rank);
 	MPI_Comm_size(p->comm, &c->size);
@@ -51,22 +48,40 @@ static int mpi_init(struct sb_comm *c)
 	const char *env = getenv("SB_MPI_MAX_COUNT");
 	if (env && atol(env) > 0 && (size_t)atol(env) < p->max_count)
 		p->max_count = (size_t)atol(env);
+	return 0;
+}
+
+void sb__mpi_leave(struct sb__mpi *p)
+{
+	if (p->comm != MPI_COMM_NULL)
+		MPI_Comm_free(&p->comm);
+}
+
+static int mpi_init(struct sb_comm *c)
+{
+	struct sb__mpi *p = calloc(1, sizeof *p);
+	if (!p)
+		return SB_ENOMEM;
+	int rc = sb__mpi_join(c, p);
+	if (rc) {
+		free(p);
+		return rc;
+	}
 	c->priv = p;
 	return 0;
 }
 
 static void mpi_fini(struct sb_comm *c)
 {
-	struct mpi_priv *p = c->priv;
-	if (!p)
+	if (!c->priv)
 		return;
-	MPI_Comm_free(&p->comm);
-	free(p);
+	sb__mpi_leave(c->priv);
+	free(c->priv);
 	c->priv = NULL;
 }
 
-static int mpi_allreduce(struct sb_comm *c, const void *send, void *recv, size_t count,
-                         enum sb_dtype t, enum sb_op op)
+int sb__mpi_allreduce(struct sb_comm *c, const void *send, void *recv, size_t count,
+                      enum sb_dtype t, enum sb_op op)
 {
 	struct mpi_priv *p = c->priv;
 	(void)op; /* only SB_SUM so far */
@@ -76,16 +91,16 @@ static int mpi_allreduce(struct sb_comm *c, const void *send, void *recv, size_t
 		size_t n = count - off < p->max_count ? count - off : p->max_count;
 		char *r = (char *)recv + off * esz;
 		const void *s = send == recv ? MPI_IN_PLACE : (const char *)send + off * esz;
-		int rc = MPI_Allreduce(s, r, (int)n, mpi_type(t), MPI_SUM, p->comm);
+		int rc = MPI_Allreduce(s, r, (int)n, sb__mpi_type(t), MPI_SUM, p->comm);
 		if (rc != MPI_SUCCESS)
-			return fail("MPI_Allreduce", rc);
+			return sb__mpi_fail("MPI_Allreduce", rc);
 		off += n;
 	} while (off < count);
 	return 0;
 }
 
-static int mpi_sendrecv(struct sb_comm *c, const void *send, int dst, void *recv, int src,
-                        size_t bytes)
+int sb__mpi_sendrecv(struct sb_comm *c, const void *send, int dst, void *recv, int src,
+                     size_t bytes)
 {
 	struct mpi_priv *p = c->priv;
 	size_t off = 0;
@@ -95,39 +110,39 @@ static int mpi_sendrecv(struct sb_comm *c, const void *send, int dst, void *recv
 		                      (char *)recv + off, (int)n, MPI_BYTE, src, 0, p->comm,
 		                      MPI_STATUS_IGNORE);
 		if (rc != MPI_SUCCESS)
-			return fail("MPI_Sendrecv", rc);
+			return sb__mpi_fail("MPI_Sendrecv", rc);
 		off += n;
 	} while (off < bytes);
 	return 0;
 }
 
-static int mpi_barrier(struct sb_comm *c)
+int sb__mpi_barrier(struct sb_comm *c)
 {
 	struct mpi_priv *p = c->priv;
 	int rc = MPI_Barrier(p->comm);
-	return rc == MPI_SUCCESS ? 0 : fail("MPI_Barrier", rc);
+	return rc == MPI_SUCCESS ? 0 : sb__mpi_fail("MPI_Barrier", rc);
 }
 
-static int mpi_ctl_max(struct sb_comm *c, double *v, size_t n)
+int sb__mpi_ctl_max(struct sb_comm *c, double *v, size_t n)
 {
 	struct mpi_priv *p = c->priv;
 	for (size_t off = 0; off < n; off += p->max_count) {
 		size_t k = n - off < p->max_count ? n - off : p->max_count;
 		int rc = MPI_Allreduce(MPI_IN_PLACE, v + off, (int)k, MPI_DOUBLE, MPI_MAX, p->comm);
 		if (rc != MPI_SUCCESS)
-			return fail("MPI_Allreduce (control)", rc);
+			return sb__mpi_fail("MPI_Allreduce (control)", rc);
 	}
 	return 0;
 }
 
-static int mpi_ctl_sum(struct sb_comm *c, long long *v, size_t n)
+int sb__mpi_ctl_sum(struct sb_comm *c, long long *v, size_t n)
 {
 	struct mpi_priv *p = c->priv;
 	int rc = MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_LONG_LONG, MPI_SUM, p->comm);
-	return rc == MPI_SUCCESS ? 0 : fail("MPI_Allreduce (control)", rc);
+	return rc == MPI_SUCCESS ? 0 : sb__mpi_fail("MPI_Allreduce (control)", rc);
 }
 
-static int mpi_ctl_gatherv(struct sb_comm *c, const char *mine, char ***out)
+int sb__mpi_ctl_gatherv(struct sb_comm *c, const char *mine, char ***out)
 {
 	struct mpi_priv *p = c->priv;
 	int len = (int)strlen(mine) + 1, rc;
@@ -141,7 +156,7 @@ static int mpi_ctl_gatherv(struct sb_comm *c, const char *mine, char ***out)
 			goto nomem;
 	}
 	if ((rc = MPI_Gather(&len, 1, MPI_INT, lens, 1, MPI_INT, 0, p->comm)) != MPI_SUCCESS)
-		return fail("MPI_Gather (control)", rc);
+		return sb__mpi_fail("MPI_Gather (control)", rc);
 	size_t total = 0;
 	if (c->rank == 0) {
 		for (int r = 0; r < c->size; r++) {
@@ -154,7 +169,7 @@ static int mpi_ctl_gatherv(struct sb_comm *c, const char *mine, char ***out)
 	rc = MPI_Gatherv(mine, len, MPI_CHAR, all, lens, offs, MPI_CHAR, 0, p->comm);
 	if (rc != MPI_SUCCESS) {
 		free(all), free(lens), free(offs);
-		return fail("MPI_Gatherv (control)", rc);
+		return sb__mpi_fail("MPI_Gatherv (control)", rc);
 	}
 	if (c->rank == 0) {
 		char **v = calloc((size_t)c->size, sizeof *v);
@@ -177,13 +192,13 @@ nomem:
 	return SB_ENOMEM;
 }
 
-static void mpi_abort(struct sb_comm *c, int status)
+void sb__mpi_abort(struct sb_comm *c, int status)
 {
 	struct mpi_priv *p = c->priv;
 	MPI_Abort(p ? p->comm : MPI_COMM_WORLD, status);
 }
 
-static void mpi_describe(struct sb_comm *c, json_t *obj)
+void sb__mpi_describe(struct sb_comm *c, json_t *obj)
 {
 	struct mpi_priv *p = c->priv;
 	int major, minor;
@@ -205,12 +220,12 @@ const struct sb_backend sb_backend_mpi = {
     .check_sum = sb__host_check_sum,
     .fill_rank = sb__host_fill_rank,
     .check_rank = sb__host_check_rank,
-    .allreduce = mpi_allreduce,
-    .sendrecv = mpi_sendrecv,
-    .barrier = mpi_barrier,
-    .ctl_max = mpi_ctl_max,
-    .ctl_sum = mpi_ctl_sum,
-    .ctl_gatherv = mpi_ctl_gatherv,
-    .abort = mpi_abort,
-    .describe = mpi_describe,
+    .allreduce = sb__mpi_allreduce,
+    .sendrecv = sb__mpi_sendrecv,
+    .barrier = sb__mpi_barrier,
+    .ctl_max = sb__mpi_ctl_max,
+    .ctl_sum = sb__mpi_ctl_sum,
+    .ctl_gatherv = sb__mpi_ctl_gatherv,
+    .abort = sb__mpi_abort,
+    .describe = sb__mpi_describe,
 };

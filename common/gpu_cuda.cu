@@ -1,0 +1,435 @@
+/* The CUDA side of gpu.h: buffers, the check-pattern kernels, streams, events and graphs. */
+#include "error.h"
+#include "gpu.h"
+#include "pattern.h"
+
+#include <cuda_runtime.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CU(call)                                                                                   \
+	do {                                                                                       \
+		cudaError_t e_ = (call);                                                           \
+		if (e_ != cudaSuccess) {                                                           \
+			sb_log_fault("%s failed: %s", #call, cudaGetErrorString(e_));              \
+			return SB_ECOMM;                                                           \
+		}                                                                                  \
+	} while (0)
+
+#define STREAM(s) ((cudaStream_t)(s))
+
+int sb_gpu_select(int local_rank, int device, int *dev, char *why, size_t len)
+{
+	int n = 0;
+	cudaError_t e = cudaGetDeviceCount(&n);
+	if (e != cudaSuccess || n == 0) {
+		snprintf(why, len, "no usable CUDA device (%s)",
+		         e != cudaSuccess ? cudaGetErrorString(e) : "none found");
+		return SB_ENOTSUP;
+	}
+	int d = device >= 0 ? device : local_rank % n;
+	if (d >= n) {
+		snprintf(why, len, "--device %d, but this host has %d device%s", d, n,
+		         n == 1 ? "" : "s");
+		return SB_EINVAL;
+	}
+	if ((e = cudaSetDevice(d)) != cudaSuccess) {
+		snprintf(why, len, "cudaSetDevice(%d): %s", d, cudaGetErrorString(e));
+		return SB_ENOTSUP;
+	}
+	*dev = d;
+	return 0;
+}
+
+int sb_gpu_bus_id(int dev, char *out, size_t len)
+{
+	char bus[32] = "";
+	CU(cudaDeviceGetPCIBusId(bus, sizeof bus, dev));
+	for (char *p = bus; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
+	snprintf(out, len, "%s", bus);
+	return 0;
+}
+
+json_t *sb_gpu_describe_device(int dev)
+{
+	json_t *o = json_object();
+	struct cudaDeviceProp p;
+	int rt = 0, drv = 0;
+	cudaRuntimeGetVersion(&rt);
+	cudaDriverGetVersion(&drv);
+	json_object_set_new(o, "device", json_integer(dev));
+	if (cudaGetDeviceProperties(&p, dev) == cudaSuccess) {
+		char uuid[64];
+		const unsigned char *u = (const unsigned char *)p.uuid.bytes;
+		snprintf(uuid, sizeof uuid,
+		         "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		         u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
+		         u[12], u[13], u[14], u[15]);
+		json_object_set_new(o, "name", json_string(p.name));
+		json_object_set_new(o, "uuid", json_string(uuid));
+		json_object_set_new(o, "compute_capability",
+		                    json_sprintf("%d.%d", p.major, p.minor));
+		json_object_set_new(o, "memory", json_integer((json_int_t)p.totalGlobalMem));
+	}
+	char bus[32];
+	if (sb_gpu_bus_id(dev, bus, sizeof bus) == 0)
+		json_object_set_new(o, "pci_bus_id", json_string(bus));
+	json_object_set_new(o, "cuda_runtime", json_sprintf("%d.%d", rt / 1000, rt % 1000 / 10));
+	json_object_set_new(o, "cuda_driver", json_sprintf("%d.%d", drv / 1000, drv % 1000 / 10));
+	return o;
+}
+
+void *sb_gpu_malloc(size_t bytes)
+{
+	void *p = NULL;
+	if (cudaMalloc(&p, bytes ? bytes : 1) != cudaSuccess)
+		return NULL;
+	if (cudaMemset(p, 0, bytes) != cudaSuccess) {
+		cudaFree(p);
+		return NULL;
+	}
+	return p;
+}
+
+void sb_gpu_free(void *p)
+{
+	if (p)
+		cudaFree(p);
+}
+
+void *sb_gpu_malloc_host(size_t bytes)
+{
+	void *p = NULL;
+	if (cudaMallocHost(&p, bytes ? bytes : 1) != cudaSuccess)
+		return NULL;
+	memset(p, 0, bytes);
+	return p;
+}
+
+void sb_gpu_free_host(void *p)
+{
+	if (p)
+		cudaFreeHost(p);
+}
+
+int sb_gpu_stream_create(void **stream)
+{
+	cudaStream_t s;
+	CU(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+	*stream = s;
+	return 0;
+}
+
+void sb_gpu_stream_destroy(void *stream)
+{
+	if (stream)
+		cudaStreamDestroy(STREAM(stream));
+}
+
+int sb_gpu_stream_sync(void *stream)
+{
+	CU(cudaStreamSynchronize(STREAM(stream)));
+	return 0;
+}
+
+int sb_gpu_stream_query(void *stream)
+{
+	cudaError_t e = cudaStreamQuery(STREAM(stream));
+	if (e == cudaSuccess)
+		return 1;
+	if (e == cudaErrorNotReady)
+		return 0;
+	sb_log_fault("cudaStreamQuery failed: %s", cudaGetErrorString(e));
+	return SB_ECOMM;
+}
+
+int sb_gpu_copy_to_host(void *dst, const void *src, size_t bytes, void *stream)
+{
+	CU(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, STREAM(stream)));
+	return 0;
+}
+
+int sb_gpu_copy_to_device(void *dst, const void *src, size_t bytes, void *stream)
+{
+	CU(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, STREAM(stream)));
+	return 0;
+}
+
+int sb_gpu_copy_device(void *dst, const void *src, size_t bytes, void *stream)
+{
+	CU(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, STREAM(stream)));
+	return 0;
+}
+
+/* ---- the check patterns (pattern.h) on the device ---- */
+
+struct sums {
+	long long v[7];
+};
+
+template <typename T> __global__ void fill_kernel(T *p, size_t n, unsigned k0)
+{
+	for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+	     i += (size_t)gridDim.x * blockDim.x)
+		p[i] = (T)((int)((k0 + i % 7) % 7) - 2);
+}
+
+template <typename T>
+__global__ void check_rank_kernel(const T *p, size_t n, unsigned k0, unsigned long long *wrong)
+{
+	unsigned long long w = 0;
+	for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+	     i += (size_t)gridDim.x * blockDim.x)
+		w += p[i] != (T)((int)((k0 + i % 7) % 7) - 2);
+	if (w)
+		atomicAdd(wrong, w);
+}
+
+template <typename T>
+__global__ void check_sum_kernel(const T *p, size_t n, unsigned k0, struct sums s,
+                                 unsigned long long *wrong)
+{
+	unsigned long long w = 0;
+	for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+	     i += (size_t)gridDim.x * blockDim.x)
+		w += p[i] != (T)s.v[(k0 + i % 7) % 7];
+	if (w)
+		atomicAdd(wrong, w);
+}
+
+static unsigned blocks(size_t n)
+{
+	size_t b = (n + 255) / 256;
+	return (unsigned)(b < 1 ? 1 : b > 4096 ? 4096 : b);
+}
+
+int sb_gpu_fill(void *buf, size_t count, enum sb_dtype t, int rank, unsigned seed, void *stream)
+{
+	unsigned k0 = (unsigned)(((size_t)rank % 7 + seed % 7) % 7);
+	switch (t) {
+	case SB_FLOAT:
+		fill_kernel<<<blocks(count), 256, 0, STREAM(stream)>>>((float *)buf, count, k0);
+		break;
+	case SB_DOUBLE:
+		fill_kernel<<<blocks(count), 256, 0, STREAM(stream)>>>((double *)buf, count, k0);
+		break;
+	default:
+		fill_kernel<<<blocks(count), 256, 0, STREAM(stream)>>>((int32_t *)buf, count, k0);
+		break;
+	}
+	CU(cudaGetLastError());
+	return 0;
+}
+
+/* Run a counting kernel and bring the count back. */
+static int count_wrong(void *stream, size_t *wrong, int (*launch)(unsigned long long *, void *),
+                       void *arg)
+{
+	unsigned long long *d = NULL, h = 0;
+	CU(cudaMallocAsync((void **)&d, sizeof *d, STREAM(stream)));
+	CU(cudaMemsetAsync(d, 0, sizeof *d, STREAM(stream)));
+	int rc = launch(d, arg);
+	if (rc == 0)
+		rc = cudaMemcpyAsync(&h, d, sizeof h, cudaMemcpyDeviceToHost, STREAM(stream)) ==
+		             cudaSuccess
+		         ? 0
+		         : SB_ECOMM;
+	cudaFreeAsync(d, STREAM(stream));
+	CU(cudaStreamSynchronize(STREAM(stream)));
+	*wrong = (size_t)h;
+	return rc;
+}
+
+struct check_args {
+	const void *buf;
+	size_t count;
+	enum sb_dtype t;
+	unsigned k0;
+	struct sums s;
+	void *stream;
+};
+
+static int launch_rank(unsigned long long *d, void *arg)
+{
+	struct check_args *a = (struct check_args *)arg;
+	cudaStream_t s = STREAM(a->stream);
+	switch (a->t) {
+	case SB_FLOAT:
+		check_rank_kernel<<<blocks(a->count), 256, 0, s>>>((const float *)a->buf, a->count,
+		                                                   a->k0, d);
+		break;
+	case SB_DOUBLE:
+		check_rank_kernel<<<blocks(a->count), 256, 0, s>>>((const double *)a->buf, a->count,
+		                                                   a->k0, d);
+		break;
+	default:
+		check_rank_kernel<<<blocks(a->count), 256, 0, s>>>((const int32_t *)a->buf,
+		                                                   a->count, a->k0, d);
+		break;
+	}
+	CU(cudaGetLastError());
+	return 0;
+}
+
+static int launch_sum(unsigned long long *d, void *arg)
+{
+	struct check_args *a = (struct check_args *)arg;
+	cudaStream_t s = STREAM(a->stream);
+	switch (a->t) {
+	case SB_FLOAT:
+		check_sum_kernel<<<blocks(a->count), 256, 0, s>>>((const float *)a->buf, a->count,
+		                                                  a->k0, a->s, d);
+		break;
+	case SB_DOUBLE:
+		check_sum_kernel<<<blocks(a->count), 256, 0, s>>>((const double *)a->buf, a->count,
+		                                                  a->k0, a->s, d);
+		break;
+	default:
+		check_sum_kernel<<<blocks(a->count), 256, 0, s>>>((const int32_t *)a->buf, a->count,
+		                                                  a->k0, a->s, d);
+		break;
+	}
+	CU(cudaGetLastError());
+	return 0;
+}
+
+int sb_gpu_check_rank(const void *buf, size_t count, enum sb_dtype t, int rank, unsigned seed,
+                      void *stream, size_t *wrong)
+{
+	struct check_args a = {buf,   count, t, (unsigned)(((size_t)rank % 7 + seed % 7) % 7),
+	                       {{0}}, stream};
+	return count_wrong(stream, wrong, launch_rank, &a);
+}
+
+int sb_gpu_check_sum(const void *buf, size_t count, enum sb_dtype t, int nranks, unsigned seed,
+                     void *stream, size_t *wrong)
+{
+	struct check_args a = {buf, count, t, seed % 7, {{0}}, stream};
+	sb_pattern_sums(nranks, a.s.v);
+	return count_wrong(stream, wrong, launch_sum, &a);
+}
+
+/* ---- events ---- */
+
+struct sb_gpu_timer {
+	cudaEvent_t start, stop;
+};
+
+int sb_gpu_timer_create(struct sb_gpu_timer **t)
+{
+	struct sb_gpu_timer *p = (struct sb_gpu_timer *)calloc(1, sizeof *p);
+	if (!p)
+		return SB_ENOMEM;
+	if (cudaEventCreate(&p->start) != cudaSuccess || cudaEventCreate(&p->stop) != cudaSuccess) {
+		sb_log_fault("cudaEventCreate failed");
+		free(p);
+		return SB_ECOMM;
+	}
+	*t = p;
+	return 0;
+}
+
+void sb_gpu_timer_destroy(struct sb_gpu_timer *t)
+{
+	if (!t)
+		return;
+	cudaEventDestroy(t->start);
+	cudaEventDestroy(t->stop);
+	free(t);
+}
+
+int sb_gpu_timer_start(struct sb_gpu_timer *t, void *stream)
+{
+	CU(cudaEventRecord(t->start, STREAM(stream)));
+	return 0;
+}
+
+int sb_gpu_timer_stop(struct sb_gpu_timer *t, void *stream)
+{
+	CU(cudaEventRecord(t->stop, STREAM(stream)));
+	return 0;
+}
+
+int sb_gpu_timer_read(struct sb_gpu_timer *t, double *seconds)
+{
+	float ms = 0;
+	CU(cudaEventElapsedTime(&ms, t->start, t->stop));
+	*seconds = 1e-3 * ms;
+	return 0;
+}
+
+/* ---- graphs ---- */
+
+struct sb_gpu_graph {
+	cudaGraph_t graph;
+	cudaGraphExec_t exec;
+};
+
+int sb_gpu_graph_capture(void *stream, int (*issue)(void *arg), void *arg, struct sb_gpu_graph **g)
+{
+	struct sb_gpu_graph *p = (struct sb_gpu_graph *)calloc(1, sizeof *p);
+	if (!p)
+		return SB_ENOMEM;
+	CU(cudaStreamBeginCapture(STREAM(stream), cudaStreamCaptureModeThreadLocal));
+	int rc = issue(arg);
+	cudaError_t e = cudaStreamEndCapture(STREAM(stream), &p->graph);
+	if (rc || e != cudaSuccess) {
+		if (e != cudaSuccess)
+			sb_log_fault("cudaStreamEndCapture failed: %s", cudaGetErrorString(e));
+		free(p);
+		return rc ? rc : SB_ECOMM;
+	}
+	if ((e = cudaGraphInstantiate(&p->exec, p->graph, 0)) != cudaSuccess) {
+		sb_log_fault("cudaGraphInstantiate failed: %s", cudaGetErrorString(e));
+		cudaGraphDestroy(p->graph);
+		free(p);
+		return SB_ECOMM;
+	}
+	*g = p;
+	return 0;
+}
+
+int sb_gpu_graph_launch(struct sb_gpu_graph *g, void *stream)
+{
+	CU(cudaGraphLaunch(g->exec, STREAM(stream)));
+	return 0;
+}
+
+void sb_gpu_graph_destroy(struct sb_gpu_graph *g)
+{
+	if (!g)
+		return;
+	cudaGraphExecDestroy(g->exec);
+	cudaGraphDestroy(g->graph);
+	free(g);
+}
+
+int sb_gpu_copy_bandwidth(size_t bytes, int iters, double *bps)
+{
+	void *a = sb_gpu_malloc(bytes), *b = sb_gpu_malloc(bytes), *s = NULL;
+	struct sb_gpu_timer *t = NULL;
+	int rc = SB_ENOMEM;
+	if (a && b && (rc = sb_gpu_stream_create(&s)) == 0 && (rc = sb_gpu_timer_create(&t)) == 0) {
+		for (int i = 0; i < 3 && rc == 0; i++) /* warm-up */
+			rc = sb_gpu_copy_device(b, a, bytes, s);
+		double sec = 0;
+		if (rc == 0 && (rc = sb_gpu_timer_start(t, s)) == 0) {
+			for (int i = 0; i < iters && rc == 0; i++)
+				rc = sb_gpu_copy_device(b, a, bytes, s);
+			if (rc == 0 && (rc = sb_gpu_timer_stop(t, s)) == 0 &&
+			    (rc = sb_gpu_stream_sync(s)) == 0 &&
+			    (rc = sb_gpu_timer_read(t, &sec)) == 0)
+				/* A copy reads and writes every byte: 2 x bytes cross the memory
+				 * bus. */
+				*bps = sec > 0 ? 2.0 * (double)bytes * iters / sec : 0;
+		}
+	}
+	sb_gpu_timer_destroy(t);
+	sb_gpu_stream_destroy(s);
+	sb_gpu_free(a);
+	sb_gpu_free(b);
+	return rc;
+}
