@@ -27,6 +27,7 @@ static struct {
 	int rank;
 	struct sb_runfile *rf;
 	struct sb_report *rep;
+	struct sb_comm *comm;
 	double t0;
 } job;
 
@@ -87,6 +88,11 @@ static void print_list(void)
 		       why ? "unavailable: " : "available",
 		       why ? why : (be->caps & SB_CAP_TEST_ONLY ? " (tests only)" : ""));
 	}
+	static const char *const gpu_backends[] = {"nccl", "mpi-gpu", NULL};
+	for (size_t i = 0; gpu_backends[i]; i++)
+		if (sb_backend_missing(gpu_backends[i]))
+			printf("  %-12s %s\n", gpu_backends[i],
+			       sb_backend_missing(gpu_backends[i]));
 	char why[256];
 	int n = sb_gpu_count(why, sizeof why);
 	if (n > 0)
@@ -114,6 +120,8 @@ static int on_watchdog(const char *point, double timeout, int sig, void *arg)
 	(void)arg;
 	char msg[512];
 	int status;
+	if (job.comm && job.comm->priv && job.comm->be->watchdog)
+		job.comm->be->watchdog(job.comm); /* e.g. abort a hung NCCL communicator */
 	if (point) {
 		snprintf(msg, sizeof msg, "point '%s' did not finish within --timeout %g s", point,
 		         timeout);
@@ -384,7 +392,14 @@ int main(int argc, char **argv)
 	const struct sb_backend *be = sb_backend_find(bname);
 	const char *why = be && be->unavailable ? be->unavailable() : NULL;
 	if (!be) {
-		sb_log_usage("unknown backend '%s' (see 'scalebench list')", bname);
+		if (sb_backend_missing(bname))
+			sb_log_usage("backend '%s' is %s", bname, sb_backend_missing(bname));
+		else
+			sb_log_usage("unknown backend '%s' (see 'scalebench list')", bname);
+		return finish(2);
+	}
+	if (sb_arg_flag(&args, "cuda-graph") && strcmp(be->name, "nccl") != 0) {
+		sb_log_usage("-G/--cuda-graph needs the nccl backend");
 		return finish(2);
 	}
 	if (why) {
@@ -427,8 +442,11 @@ int main(int argc, char **argv)
 		}
 	}
 
-	struct sb_comm comm = {.be = be};
+	struct sb_comm comm = {.be = be,
+	                       .device = (int)sb_arg_int(&args, "device"),
+	                       .graph = sb_arg_flag(&args, "cuda-graph")};
 	snprintf(comm.host, sizeof comm.host, "%s", host);
+	job.comm = &comm;
 	int rc = be->init(&comm);
 	if (rc) {
 		sb_log_fault("backend '%s' failed to start: %s", bname, sb_strerror(rc));

@@ -7,12 +7,41 @@
 
 extern const struct sb_backend sb_backend_mpi;
 extern const struct sb_backend sb_backend_fake;
+#ifdef SB_HAVE_CUDA
+extern const struct sb_backend sb_backend_mpigpu;
+#endif
+#ifdef SB_HAVE_NCCL
+extern const struct sb_backend sb_backend_nccl;
+#endif
 
 const struct sb_backend *const sb_backends[] = {
     &sb_backend_mpi,
+#ifdef SB_HAVE_NCCL
+    &sb_backend_nccl,
+#endif
+#ifdef SB_HAVE_CUDA
+    &sb_backend_mpigpu,
+#endif
     &sb_backend_fake,
     NULL,
 };
+
+/* The GPU backends a build without the CUDA toolkit (or NCCL) leaves out, for `list` and a
+ * clear message when one is asked for. */
+const char *sb_backend_missing(const char *name)
+{
+#ifndef SB_HAVE_NCCL
+	if (strcmp(name, "nccl") == 0)
+		return "not compiled into this build (configure with the CUDA toolkit and NCCL: "
+		       "CUDA_HOME, NCCL_HOME)";
+#endif
+#ifndef SB_HAVE_CUDA
+	if (strcmp(name, "mpi-gpu") == 0)
+		return "not compiled into this build (configure with the CUDA toolkit: CUDA_HOME)";
+#endif
+	(void)name;
+	return NULL;
+}
 
 const struct sb_backend *sb_backend_find(const char *name)
 {

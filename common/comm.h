@@ -62,12 +62,23 @@ struct sb_backend {
 	 * host's monotonic clock (sb_now(), read inline: no call in the timed region). */
 	double (*now)(struct sb_comm *c);
 	const char *timer;
+	/* Optional device-side timing of a step: events recorded around it on the backend's
+	 * stream (start after the host clock's t0, stop after the step), read after the sync. */
+	int (*event_start)(struct sb_comm *c);
+	int (*event_stop)(struct sb_comm *c);
+	int (*event_read)(struct sb_comm *c, double *seconds);
 	/* Control plane: element-wise max / sum over ranks, result everywhere. */
 	int (*ctl_max)(struct sb_comm *c, double *v, size_t n);
 	int (*ctl_sum)(struct sb_comm *c, long long *v, size_t n);
 	/* Gather one string of any length per rank at rank 0: there *out is a malloc'd array of
 	 * size malloc'd strings (free with sb_strv_free); elsewhere *out is NULL. */
 	int (*ctl_gatherv)(struct sb_comm *c, const char *mine, char ***out);
+	/* Called on the watchdog thread just before the process exits on a timeout or a signal:
+	 * release what may hang (NCCL's communicator abort). May be NULL. */
+	void (*watchdog)(struct sb_comm *c);
+	/* Where the data went, for every point record ("host memory", "device memory, NCCL",
+	 * "device memory staged through pinned host buffers"...); NULL: host memory. */
+	const char *(*data_path)(struct sb_comm *c);
 	/* End the whole job now with this exit status (a fault on one rank that the others cannot
 	 * learn of: they wait in a collective it will never join). NULL for one-process worlds. */
 	void (*abort)(struct sb_comm *c, int status);
@@ -79,6 +90,8 @@ struct sb_comm {
 	const struct sb_backend *be;
 	int rank, size;
 	char host[256];
+	int device; /* --device: the GPU to use, -1 to choose by local rank */
+	int graph; /* -G: replay the step from a CUDA graph */
 	void *priv;
 };
 
@@ -95,6 +108,8 @@ void sb_strv_free(char **v, int n);
 /* The explicit list of backends compiled in, NULL-terminated. */
 extern const struct sb_backend *const sb_backends[];
 const struct sb_backend *sb_backend_find(const char *name);
+/* Why a known backend is not in this build ("nccl" without NCCL...), or NULL. */
+const char *sb_backend_missing(const char *name);
 
 /* Host-memory implementations shared by host backends. */
 void *sb__host_alloc(struct sb_comm *c, size_t bytes);

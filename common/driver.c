@@ -31,6 +31,10 @@ const struct sb_opt sb_common_opts[] = {
      "end the job if one point takes longer than SEC (0: no watchdog)"},
     {"bind", 0, SB_OPT_CHOICE, "MODE", "keep", SB_BIND_CHOICES, 0,
      "keep mpirun's binding, auto (cores near the rank's GPU, or NUMA nodes round-robin), none"},
+    {"device", 0, SB_OPT_INT, "N", "-1", NULL, -1,
+     "GPU to use (GPU backends; default: local rank modulo the host's GPUs)"},
+    {"cuda-graph", 'G', SB_OPT_FLAG, NULL, NULL, NULL, 0,
+     "replay each step from a CUDA graph (nccl backend; for launch-bound small sizes)"},
     {"backend", 0, SB_OPT_STRING, "NAME", "mpi", NULL, 0, "how bytes move: see 'scalebench list'"},
     {"out", 0, SB_OPT_STRING, "DIR", "runs", NULL, 0, "directory for the run file"},
     {"json", 0, SB_OPT_FLAG, NULL, NULL, NULL, 0,
@@ -122,7 +126,7 @@ int sb_sizes_from_args(const struct sb_args *a, size_t align, size_t **out, size
  * elapsed time, so every rank holds identical data and takes the same stop decision without a
  * separate broadcast. */
 static int run_batch(const struct sb_bench *b, struct sb_ctx *x, const struct sb_point *pt,
-                     double *buf, size_t k, double t_start)
+                     double *buf, double *dbuf, size_t k, double t_start)
 {
 	struct sb_comm *c = x->comm;
 	const struct sb_backend *be = c->be;
@@ -138,19 +142,31 @@ static int run_batch(const struct sb_bench *b, struct sb_ctx *x, const struct sb
 			buf[i] = sb_now() - t0;
 		}
 	} else {
+		/* Device backends: the host clock around the step and the wait for it (the
+		 * headline), and where the backend has them, events around the step on its stream.
+		 */
 		for (size_t i = 0; i < k && rc == 0; i++) {
 			if ((rc = be->barrier(c)))
 				return rc;
 			double t0 = sb_comm_now(c);
-			rc = b->step(x, pt);
+			if (dbuf)
+				rc = be->event_start(c);
+			if (rc == 0)
+				rc = b->step(x, pt);
+			if (rc == 0 && dbuf)
+				rc = be->event_stop(c);
 			if (rc == 0)
 				rc = sb_comm_sync(c);
 			buf[i] = sb_comm_now(c) - t0;
+			if (rc == 0 && dbuf)
+				rc = be->event_read(c, &dbuf[i]);
 		}
 	}
 	if (rc)
 		return rc;
 	buf[k] = sb_comm_now(c) - t_start;
+	if (dbuf && (rc = be->ctl_max(c, dbuf, k)))
+		return rc;
 	return be->ctl_max(c, buf, k + 1);
 }
 
@@ -168,7 +184,10 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 	double *samples = malloc(cap * sizeof *samples);
 	double *scratch = malloc(cap * sizeof *scratch);
 	double *batch = malloc((cap + 1) * sizeof *batch);
-	if (!samples || !scratch || !batch) {
+	int events = be->event_start && be->event_stop && be->event_read;
+	double *dsamples = events ? malloc(cap * sizeof *dsamples) : NULL;
+	double *dbatch = events ? malloc(cap * sizeof *dbatch) : NULL;
+	if (!samples || !scratch || !batch || (events && (!dsamples || !dbatch))) {
 		sb_log_fault("cannot allocate %zu samples for %s", cap, pt->label);
 		rc = SB_ENOMEM;
 		goto fail;
@@ -208,16 +227,24 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 			double *b2 = realloc(batch, (ncap + 1) * sizeof *batch);
 			if (b2)
 				batch = b2;
-			if (!s2 || !c2 || !b2) {
+			double *d2 = events ? realloc(dsamples, ncap * sizeof *dsamples) : NULL;
+			if (d2)
+				dsamples = d2;
+			double *e2 = events ? realloc(dbatch, ncap * sizeof *dbatch) : NULL;
+			if (e2)
+				dbatch = e2;
+			if (!s2 || !c2 || !b2 || (events && (!d2 || !e2))) {
 				sb_log_fault("cannot allocate %zu samples for %s", ncap, pt->label);
 				rc = SB_ENOMEM;
 				goto fail;
 			}
 			cap = ncap;
 		}
-		if ((rc = run_batch(b, x, pt, batch, k, t_start)))
+		if ((rc = run_batch(b, x, pt, batch, dbatch, k, t_start)))
 			goto fail;
 		memcpy(samples + r->n, batch, k * sizeof *batch);
+		if (events)
+			memcpy(dsamples + r->n, dbatch, k * sizeof *dbatch);
 		r->n += k;
 		r->elapsed = batch[k];
 		sb_stats_summarize(samples, r->n, scratch, &r->summary);
@@ -249,14 +276,21 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 		if (r->n + k > m->max_iters)
 			k = m->max_iters - r->n;
 	}
+	if (events) {
+		sb_stats_summarize(dsamples, r->n, scratch, &r->dev_summary);
+		r->dev_samples = dsamples;
+	}
 	free(scratch);
 	free(batch);
+	free(dbatch);
 	r->samples = samples;
 	return 0;
 fail:
 	free(samples);
 	free(scratch);
 	free(batch);
+	free(dsamples);
+	free(dbatch);
 	return rc;
 }
 
@@ -323,6 +357,7 @@ int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_a
 			return fault(c, rep, &pts[i], rc);
 		if ((rc = run_checks(b, &x, &pts[i], m.checks, &r))) {
 			free(r.samples);
+			free(r.dev_samples);
 			return fault(c, rep, &pts[i], rc);
 		}
 		r.nmetrics = b->metrics(&x, &pts[i], &r.summary, r.metrics);
@@ -331,6 +366,7 @@ int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_a
 		if (c->rank == 0)
 			rc = sb_report_point(rep, b, c, &m, &r);
 		free(r.samples);
+		free(r.dev_samples);
 		/* A failed write must stop every rank, not just rank 0. */
 		long long st = rc;
 		c->be->ctl_sum(c, &st, 1);

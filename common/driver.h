@@ -43,6 +43,8 @@ int sb_method_validate(const struct sb_args *a, char *err, size_t errlen);
 struct sb_point_result {
 	const struct sb_point *point;
 	double *samples; /* per-iteration times in seconds, max over ranks, in order */
+	double *dev_samples; /* the same by the backend's device events, or NULL */
+	struct sb_summary dev_summary;
 	size_t n;
 	size_t warmup_done;
 	const char *stop;

@@ -59,8 +59,7 @@ int sb_gpu_timer_read(struct sb_gpu_timer *t, double *seconds);
 
 /* CUDA graphs: capture what `issue` puts on the stream, then replay it. */
 struct sb_gpu_graph;
-int sb_gpu_graph_capture(void *stream, int (*issue)(void *arg), void *arg,
-                         struct sb_gpu_graph **g);
+int sb_gpu_graph_capture(void *stream, int (*issue)(void *arg), void *arg, struct sb_gpu_graph **g);
 int sb_gpu_graph_launch(struct sb_gpu_graph *g, void *stream);
 void sb_gpu_graph_destroy(struct sb_gpu_graph *g);
 

@@ -1,7 +1,10 @@
 /* The CUDA side of gpu.h: buffers, the check-pattern kernels, streams, events and graphs. */
+/* The project's headers are C: their functions have C linkage. */
+extern "C" {
 #include "error.h"
 #include "gpu.h"
 #include "pattern.h"
+}
 
 #include <cuda_runtime.h>
 #include <stdint.h>

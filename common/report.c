@@ -188,6 +188,8 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 	json_object_set_new(meth, "timer",
 	                    json_string(c->be->timer ? c->be->timer : SB_TIMER_NAME));
 	json_object_set_new(meth, "sync", json_string("barrier before each iteration"));
+	json_object_set_new(meth, "data_path",
+	                    json_string(c->be->data_path ? c->be->data_path(c) : "host memory"));
 	json_object_set_new(meth, "reduction", json_string("max over ranks per iteration"));
 	json_object_set_new(meth, "warmup", json_integer((json_int_t)r->warmup_done));
 	json_object_set_new(meth, "iterations", json_integer((json_int_t)r->n));
@@ -207,6 +209,15 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 	json_object_set_new(rec, "unit", json_string("s"));
 	json_object_set_new(rec, "samples", samples);
 	json_object_set_new(rec, "summary", summary_json(&r->summary));
+	if (r->dev_samples) {
+		/* CUDA events around each step on the backend's stream, max over ranks: the
+		 * device's view, without launch and host wait costs. */
+		json_t *d = json_array();
+		for (size_t i = 0; i < r->n; i++)
+			json_array_append_new(d, json_real(r->dev_samples[i]));
+		json_object_set_new(rec, "samples_device", d);
+		json_object_set_new(rec, "summary_device", summary_json(&r->dev_summary));
+	}
 
 	json_t *met = json_object();
 	for (size_t i = 0; i < r->nmetrics; i++)
