@@ -455,7 +455,9 @@ int main(int argc, char **argv)
 
 	/* Where every rank sits (and --bind), gathered at rank 0. */
 	struct sb_topo *topo = NULL;
-	if ((rc = discover(&comm, sb_arg_str(&args, "bind"), NULL, &topo))) {
+	/* GPU backends chose the rank's GPU at init: the topology places it. */
+	if ((rc = discover(&comm, sb_arg_str(&args, "bind"), comm.gpu[0] ? comm.gpu : NULL,
+	                   &topo))) {
 		comm.be->fini(&comm);
 		return finish(sb_exit_status(rc));
 	}

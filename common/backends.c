@@ -22,8 +22,7 @@ const struct sb_backend *const sb_backends[] = {
 #ifdef SB_HAVE_CUDA
     &sb_backend_mpigpu,
 #endif
-    &sb_backend_fake,
-    NULL,
+    &sb_backend_fake,   NULL,
 };
 
 /* The GPU backends a build without the CUDA toolkit (or NCCL) leaves out, for `list` and a

@@ -64,6 +64,7 @@ static int mpigpu_init(struct sb_comm *c)
 			sb_log_usage("backend mpi-gpu: %lld rank(s) have no usable GPU", bad);
 		return rc ? rc : SB_ENOTSUP;
 	}
+	sb_gpu_bus_id(p->dev, c->gpu, sizeof c->gpu);
 	p->aware = cuda_aware();
 	if (getenv("SB_MPIGPU_STAGED")) /* force the staged path (tests, comparisons) */
 		p->aware = 0;

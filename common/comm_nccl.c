@@ -110,6 +110,7 @@ static int nccl_init(struct sb_comm *c)
 		return rc ? rc : SB_ENOTSUP;
 	}
 	sb_gpu_bus_id(p->dev, p->bus, sizeof p->bus);
+	snprintf(c->gpu, sizeof c->gpu, "%s", p->bus);
 	if ((rc = sb_gpu_stream_create(&p->stream)) || (rc = sb_gpu_timer_create(&p->timer)))
 		return rc;
 
