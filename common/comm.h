@@ -92,6 +92,7 @@ struct sb_comm {
 	char host[256];
 	int device; /* --device: the GPU to use, -1 to choose by local rank */
 	int graph; /* -G: replay the step from a CUDA graph */
+	char gpu[32]; /* set by GPU backends at init: PCI bus id of this rank's GPU */
 	void *priv;
 };
 
