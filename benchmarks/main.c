@@ -120,8 +120,6 @@ static int on_watchdog(const char *point, double timeout, int sig, void *arg)
 	(void)arg;
 	char msg[512];
 	int status;
-	if (job.comm && job.comm->priv && job.comm->be->watchdog)
-		job.comm->be->watchdog(job.comm); /* e.g. abort a hung NCCL communicator */
 	if (point) {
 		snprintf(msg, sizeof msg, "point '%s' did not finish within --timeout %g s", point,
 		         timeout);
@@ -402,6 +400,12 @@ int main(int argc, char **argv)
 		sb_log_usage("-G/--cuda-graph needs the nccl backend");
 		return finish(2);
 	}
+	for (size_t i = 0; benches[i] && sb_arg_flag(&args, "cuda-graph"); i++)
+		if (!(benches[i]->flags & SB_BENCH_CAN_GRAPH)) {
+			sb_log_usage("-G/--cuda-graph: %s cannot be replayed from a graph",
+			             benches[i]->name);
+			return finish(2);
+		}
 	if (why) {
 		sb_log_usage("backend '%s' is unavailable: %s", bname, why);
 		return finish(2);

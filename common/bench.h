@@ -38,6 +38,7 @@ struct sb_metric {
 };
 
 #define SB_BENCH_CAN_CHECK 0x1u
+#define SB_BENCH_CAN_GRAPH 0x2u /* its step is one call a GPU backend can replay (-G) */
 
 struct sb_bench {
 	const char *name;

@@ -73,9 +73,6 @@ struct sb_backend {
 	/* Gather one string of any length per rank at rank 0: there *out is a malloc'd array of
 	 * size malloc'd strings (free with sb_strv_free); elsewhere *out is NULL. */
 	int (*ctl_gatherv)(struct sb_comm *c, const char *mine, char ***out);
-	/* Called on the watchdog thread just before the process exits on a timeout or a signal:
-	 * release what may hang (NCCL's communicator abort). May be NULL. */
-	void (*watchdog)(struct sb_comm *c);
 	/* Where the data went, for every point record ("host memory", "device memory, NCCL",
 	 * "device memory staged through pinned host buffers"...); NULL: host memory. */
 	const char *(*data_path)(struct sb_comm *c);

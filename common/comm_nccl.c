@@ -4,7 +4,9 @@
  * wait polls for asynchronous NCCL errors (a peer that died) and the watchdog can abort it.
  *
  * Timing: the driver's host clock around the enqueue and a stream wait (the headline, max over
- * ranks), and CUDA events around the step on the stream, recorded beside it. */
+ * ranks), and CUDA events around the step on the stream, recorded beside it. The start event
+ * is recorded on an idle stream, so for small messages the event time still includes the
+ * host's enqueue of the NCCL call; for large ones it is the kernel's time. */
 #include "comm.h"
 #include "comm_mpi.h"
 #include "error.h"
@@ -57,13 +59,22 @@ static int nccl_fail(const char *what, ncclResult_t r, ncclComm_t comm)
 static int nccl_wait(struct nccl_priv *p, ncclResult_t r, const char *what)
 {
 	while (r == ncclInProgress) {
-		ncclResult_t st;
-		ncclCommGetAsyncError(p->nccl, &st);
+		ncclResult_t st = ncclInProgress;
+		if (ncclCommGetAsyncError(p->nccl, &st) != ncclSuccess)
+			st = ncclInternalError;
 		r = st;
 		if (r == ncclInProgress)
 			sched_yield();
 	}
 	return r == ncclSuccess ? 0 : nccl_fail(what, r, p->nccl);
+}
+
+/* A failure on this rank after the others have gone on: end the whole job. */
+static int late_fail(struct sb_comm *c, int rc)
+{
+	if (rc && c->size > 1)
+		sb__mpi_abort(c, sb_exit_status(rc));
+	return rc;
 }
 
 static const char *nccl_unavailable(void)
@@ -88,15 +99,30 @@ static int nccl_init(struct sb_comm *c)
 	ncclGetVersion(&ver);
 	char why[512] = "";
 	rc = sb_gpu_select(lr, c->device, &p->dev, why, sizeof why);
-	int ndev = rc == 0 ? sb_gpu_count(why, sizeof why) : 0;
-	if (rc == 0 && c->device < 0 && ls > ndev && ver < 23000) {
-		snprintf(
-		    why, sizeof why,
-		    "%d ranks on host %.64s but %d GPU%s: NCCL %d.%d.%d needs one GPU per rank "
-		    "(2.30 and later share one with NCCL_MULTI_RANK_GPU_ENABLE=1)",
-		    ls, c->host, ndev, ndev == 1 ? "" : "s", ver / 10000, ver / 100 % 100,
-		    ver % 100);
-		rc = SB_EINVAL;
+	if (rc == 0)
+		rc = sb_gpu_bus_id(p->dev, p->bus, sizeof p->bus);
+	if (rc == 0 && ls > 1 && ver < 23000 && !getenv("NCCL_MULTI_RANK_GPU_ENABLE")) {
+		/* Two ranks of this host on one bus id (a launcher may have set
+		 * CUDA_VISIBLE_DEVICES per rank, so the device count alone does not tell). */
+		MPI_Comm node;
+		MPI_Comm_split_type(p->mpi.comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+		char(*all)[32] = calloc((size_t)ls, sizeof *all);
+		if (all &&
+		    MPI_Allgather(p->bus, 32, MPI_CHAR, all, 32, MPI_CHAR, node) == MPI_SUCCESS)
+			for (int r = 0; r < ls && rc == 0; r++)
+				if (r != lr && strcmp(all[r], p->bus) == 0) {
+					snprintf(
+					    why, sizeof why,
+					    "local ranks %d and %d of host %.64s both on GPU %s: "
+					    "NCCL "
+					    "%d.%d.%d needs one GPU per rank (2.30 and later share "
+					    "one with NCCL_MULTI_RANK_GPU_ENABLE=1)",
+					    lr < r ? lr : r, lr < r ? r : lr, c->host, p->bus,
+					    ver / 10000, ver / 100 % 100, ver % 100);
+					rc = SB_EINVAL;
+				}
+		free(all);
+		MPI_Comm_free(&node);
 	}
 	long long bad = rc != 0;
 	sb__mpi_ctl_sum(c, &bad, 1);
@@ -106,27 +132,30 @@ static int nccl_init(struct sb_comm *c)
 		if (rc)
 			sb_log_usage("backend nccl: %s", why);
 		else
-			sb_log_usage("backend nccl: %lld rank(s) have no usable GPU", bad);
+			sb_log_usage(
+			    "backend nccl: %lld rank(s) cannot use a GPU (see 'scalebench list' "
+			    "there)",
+			    bad);
 		return rc ? rc : SB_ENOTSUP;
 	}
-	sb_gpu_bus_id(p->dev, p->bus, sizeof p->bus);
 	snprintf(c->gpu, sizeof c->gpu, "%s", p->bus);
+	/* From here a failure on one rank leaves the others in a collective: end the job. */
 	if ((rc = sb_gpu_stream_create(&p->stream)) || (rc = sb_gpu_timer_create(&p->timer)))
-		return rc;
+		return late_fail(c, rc);
 
 	ncclUniqueId id;
 	ncclResult_t r = ncclSuccess;
 	if (c->rank == 0 && (r = ncclGetUniqueId(&id)) != ncclSuccess)
-		return nccl_fail("ncclGetUniqueId", r, NULL);
+		return late_fail(c, nccl_fail("ncclGetUniqueId", r, NULL));
 	int mrc = MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, p->mpi.comm);
 	if (mrc != MPI_SUCCESS)
-		return sb__mpi_fail("MPI_Bcast (ncclUniqueId)", mrc);
+		return late_fail(c, sb__mpi_fail("MPI_Bcast (ncclUniqueId)", mrc));
 	ncclConfig_t cfg = NCCL_CONFIG_INITIALIZER;
 	cfg.blocking = 0;
 	r = ncclCommInitRankConfig(&p->nccl, c->size, id, c->rank, &cfg);
 	if (r != ncclSuccess && r != ncclInProgress)
-		return nccl_fail("ncclCommInitRankConfig", r, NULL);
-	return nccl_wait(p, r, "ncclCommInitRankConfig");
+		return late_fail(c, nccl_fail("ncclCommInitRankConfig", r, NULL));
+	return late_fail(c, nccl_wait(p, r, "ncclCommInitRankConfig"));
 }
 
 static void nccl_fini(struct sb_comm *c)
@@ -137,9 +166,11 @@ static void nccl_fini(struct sb_comm *c)
 	sb_gpu_graph_destroy(p->graph);
 	if (p->nccl) {
 		ncclResult_t r = ncclCommFinalize(p->nccl);
-		if (r == ncclSuccess || r == ncclInProgress)
-			nccl_wait(p, r, "ncclCommFinalize");
-		ncclCommDestroy(p->nccl);
+		if ((r == ncclSuccess || r == ncclInProgress) &&
+		    nccl_wait(p, r, "ncclCommFinalize") == 0)
+			ncclCommDestroy(p->nccl);
+		else
+			ncclCommAbort(p->nccl);
 	}
 	sb_gpu_timer_destroy(p->timer);
 	sb_gpu_stream_destroy(p->stream);
@@ -273,17 +304,11 @@ static int nccl_event_read(struct sb_comm *c, double *seconds)
 	return sb_gpu_timer_read(((struct nccl_priv *)c->priv)->timer, seconds);
 }
 
-/* From the watchdog thread: release ranks stuck in NCCL before the process exits. */
-static void nccl_watchdog(struct sb_comm *c)
-{
-	struct nccl_priv *p = c->priv;
-	if (p && p->nccl)
-		ncclCommAbort(p->nccl);
-}
-
+/* A fault on one rank: end the job. The communicator is not aborted here or from the
+ * watchdog thread: ncclCommAbort frees it under a main thread that may be polling it, and can
+ * itself block; process exit tears down the CUDA context, which ends any kernel left running. */
 static void nccl_abort(struct sb_comm *c, int status)
 {
-	nccl_watchdog(c);
 	sb__mpi_abort(c, status);
 }
 
@@ -337,7 +362,6 @@ const struct sb_backend sb_backend_nccl = {
     .ctl_max = sb__mpi_ctl_max,
     .ctl_sum = sb__mpi_ctl_sum,
     .ctl_gatherv = sb__mpi_ctl_gatherv,
-    .watchdog = nccl_watchdog,
     .abort = nccl_abort,
     .data_path = nccl_data_path,
     .describe = nccl_describe,

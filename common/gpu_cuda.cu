@@ -90,7 +90,9 @@ void *sb_gpu_malloc(size_t bytes)
 	void *p = NULL;
 	if (cudaMalloc(&p, bytes ? bytes : 1) != cudaSuccess)
 		return NULL;
-	if (cudaMemset(p, 0, bytes) != cudaSuccess) {
+	/* cudaMemset runs on the legacy stream, unordered with the backends' non-blocking
+	 * streams: finish it here, outside any timed loop. */
+	if (cudaMemset(p, 0, bytes) != cudaSuccess || cudaDeviceSynchronize() != cudaSuccess) {
 		cudaFree(p);
 		return NULL;
 	}
@@ -233,8 +235,9 @@ static int count_wrong(void *stream, size_t *wrong, int (*launch)(unsigned long 
 {
 	unsigned long long *d = NULL, h = 0;
 	CU(cudaMallocAsync((void **)&d, sizeof *d, STREAM(stream)));
-	CU(cudaMemsetAsync(d, 0, sizeof *d, STREAM(stream)));
-	int rc = launch(d, arg);
+	int rc = cudaMemsetAsync(d, 0, sizeof *d, STREAM(stream)) == cudaSuccess ? 0 : SB_ECOMM;
+	if (rc == 0)
+		rc = launch(d, arg);
 	if (rc == 0)
 		rc = cudaMemcpyAsync(&h, d, sizeof h, cudaMemcpyDeviceToHost, STREAM(stream)) ==
 		             cudaSuccess
@@ -382,6 +385,8 @@ int sb_gpu_graph_capture(void *stream, int (*issue)(void *arg), void *arg, struc
 	if (rc || e != cudaSuccess) {
 		if (e != cudaSuccess)
 			sb_log_fault("cudaStreamEndCapture failed: %s", cudaGetErrorString(e));
+		else
+			cudaGraphDestroy(p->graph);
 		free(p);
 		return rc ? rc : SB_ECOMM;
 	}

@@ -211,7 +211,8 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 	json_object_set_new(rec, "summary", summary_json(&r->summary));
 	if (r->dev_samples) {
 		/* CUDA events around each step on the backend's stream, max over ranks: the
-		 * device's view, without launch and host wait costs. */
+		 * device's view, without the host's wait for the stream (for small messages the
+		 * start event, on an idle stream, still counts the enqueue). */
 		json_t *d = json_array();
 		for (size_t i = 0; i < r->n; i++)
 			json_array_append_new(d, json_real(r->dev_samples[i]));
