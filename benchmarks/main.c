@@ -27,7 +27,6 @@ static struct {
 	int rank;
 	struct sb_runfile *rf;
 	struct sb_report *rep;
-	struct sb_comm *comm;
 	double t0;
 } job;
 
@@ -450,7 +449,6 @@ int main(int argc, char **argv)
 	                       .device = (int)sb_arg_int(&args, "device"),
 	                       .graph = sb_arg_flag(&args, "cuda-graph")};
 	snprintf(comm.host, sizeof comm.host, "%s", host);
-	job.comm = &comm;
 	int rc = be->init(&comm);
 	if (rc) {
 		sb_log_fault("backend '%s' failed to start: %s", bname, sb_strerror(rc));
