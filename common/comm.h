@@ -18,6 +18,8 @@ const char *sb_dtype_name(enum sb_dtype t);
 
 enum sb_op { SB_SUM };
 
+#define SB_NO_PEER (-1)
+
 /* Capability flags. */
 #define SB_CAP_HOST_MEM 0x1u /* buffers in host memory */
 #define SB_CAP_DEVICE_MEM 0x2u /* buffers in GPU memory */
@@ -51,7 +53,9 @@ struct sb_backend {
 	 * library cannot take in one call. */
 	int (*allreduce)(struct sb_comm *c, const void *send, void *recv, size_t count,
 	                 enum sb_dtype t, enum sb_op op);
-	/* Send `bytes` to dst while receiving `bytes` from src (a shift when all ranks call it). */
+	/* Send `bytes` to dst while receiving `bytes` from src (a shift when all ranks call it).
+	 * Either peer may be SB_NO_PEER: that side is skipped (a pipeline's first and last
+	 * stages). */
 	int (*sendrecv)(struct sb_comm *c, const void *send, int dst, void *recv, int src,
 	                size_t bytes);
 	int (*barrier)(struct sb_comm *c);

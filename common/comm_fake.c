@@ -162,10 +162,10 @@ static int fake_sendrecv(struct sb_comm *c, const void *send, int dst, void *rec
                          size_t bytes)
 {
 	struct fake_priv *p = c->priv;
-	(void)dst;
-	(void)src;
-	memcpy(recv, send, bytes);
-	corrupt(p, recv, bytes, 1);
+	if (src >= 0 && dst >= 0 && send && recv)
+		memcpy(recv, send, bytes);
+	if (src >= 0 && recv)
+		corrupt(p, recv, bytes, 1);
 	tick(p, bytes);
 	return 0;
 }

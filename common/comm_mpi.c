@@ -106,9 +106,10 @@ int sb__mpi_sendrecv(struct sb_comm *c, const void *send, int dst, void *recv, i
 	size_t off = 0;
 	do {
 		size_t n = bytes - off < p->max_count ? bytes - off : p->max_count;
-		int rc = MPI_Sendrecv((const char *)send + off, (int)n, MPI_BYTE, dst, 0,
-		                      (char *)recv + off, (int)n, MPI_BYTE, src, 0, p->comm,
-		                      MPI_STATUS_IGNORE);
+		int rc = MPI_Sendrecv(send ? (const char *)send + off : NULL, (int)n, MPI_BYTE,
+		                      dst < 0 ? MPI_PROC_NULL : dst, 0,
+		                      recv ? (char *)recv + off : NULL, (int)n, MPI_BYTE,
+		                      src < 0 ? MPI_PROC_NULL : src, 0, p->comm, MPI_STATUS_IGNORE);
 		if (rc != MPI_SUCCESS)
 			return sb__mpi_fail("MPI_Sendrecv", rc);
 		off += n;

@@ -177,11 +177,12 @@ static int mpigpu_sendrecv(struct sb_comm *c, const void *send, int dst, void *r
 		sb_log_fault("staging buffers of %zu bytes for a %zu-byte message", p->hcap, bytes);
 		return SB_ENOMEM;
 	}
-	if ((rc = sb_gpu_copy_to_host(p->hsend, send, bytes, p->stream)) ||
-	    (rc = sb_gpu_stream_sync(p->stream)) ||
-	    (rc = sb__mpi_sendrecv(c, p->hsend, dst, p->hrecv, src, bytes)))
+	if (dst >= 0 && ((rc = sb_gpu_copy_to_host(p->hsend, send, bytes, p->stream)) ||
+	                 (rc = sb_gpu_stream_sync(p->stream))))
 		return rc;
-	return sb_gpu_copy_to_device(recv, p->hrecv, bytes, p->stream);
+	if ((rc = sb__mpi_sendrecv(c, p->hsend, dst, p->hrecv, src, bytes)))
+		return rc;
+	return src >= 0 ? sb_gpu_copy_to_device(recv, p->hrecv, bytes, p->stream) : 0;
 }
 
 static int mpigpu_sync(struct sb_comm *c)

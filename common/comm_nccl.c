@@ -257,9 +257,9 @@ static int nccl_sendrecv(struct sb_comm *c, const void *send, int dst, void *rec
 	struct nccl_priv *p = c->priv;
 	cudaStream_t s = (cudaStream_t)p->stream;
 	ncclResult_t r = ncclGroupStart();
-	if (r == ncclSuccess)
+	if (r == ncclSuccess && dst >= 0)
 		r = ncclSend(send, bytes, ncclInt8, dst, p->nccl, s);
-	if (r == ncclSuccess || r == ncclInProgress)
+	if ((r == ncclSuccess || r == ncclInProgress) && src >= 0)
 		r = ncclRecv(recv, bytes, ncclInt8, src, p->nccl, s);
 	ncclResult_t e = ncclGroupEnd();
 	if (r == ncclSuccess || r == ncclInProgress)
