@@ -19,6 +19,10 @@ struct sb_point {
 	enum sb_dtype dtype;
 	const char *op; /* "sum", or "-" where no reduction happens */
 	int inplace;
+	/* Pipeline points (0 elsewhere): stages, micro-batches, schedule, training, compute. */
+	int stages, microbatches, training;
+	char schedule[16];
+	double compute; /* seconds of forward compute per micro-batch and stage */
 };
 
 /* What every hook sees. */
@@ -26,6 +30,7 @@ struct sb_ctx {
 	struct sb_comm *comm;
 	const struct sb_args *args;
 	void *state; /* the benchmark's own, set by setup */
+	int timed; /* set by the driver: 1 while steps are timed iterations (not warm-up) */
 };
 
 #define SB_METRICS_MAX 6

@@ -240,7 +240,10 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 			}
 			cap = ncap;
 		}
-		if ((rc = run_batch(b, x, pt, batch, dbatch, k, t_start)))
+		x->timed = 1;
+		rc = run_batch(b, x, pt, batch, dbatch, k, t_start);
+		x->timed = 0;
+		if (rc)
 			goto fail;
 		memcpy(samples + r->n, batch, k * sizeof *batch);
 		if (events)

@@ -183,6 +183,12 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 	                              "count", (json_int_t)pt->count, "dtype",
 	                              sb_dtype_name(pt->dtype), "op", pt->op, "inplace",
 	                              pt->inplace));
+	if (pt->stages)
+		json_object_update_new(json_object_get(rec, "params"),
+		                       json_pack("{s:i,s:i,s:s,s:b,s:f}", "stages", pt->stages,
+		                                 "microbatches", pt->microbatches, "schedule",
+		                                 pt->schedule, "training", pt->training, "compute",
+		                                 pt->compute));
 
 	json_t *meth = json_object();
 	json_object_set_new(meth, "timer",
