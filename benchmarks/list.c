@@ -6,10 +6,12 @@
 
 extern const struct sb_bench sb_bench_allreduce;
 extern const struct sb_bench sb_bench_sendrecv;
+extern const struct sb_bench sb_bench_pipeline;
 
 const struct sb_bench *const sb_benches[] = {
     &sb_bench_allreduce,
     &sb_bench_sendrecv,
+    &sb_bench_pipeline,
     NULL,
 };
 

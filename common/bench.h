@@ -33,7 +33,7 @@ struct sb_ctx {
 	int timed; /* set by the driver: 1 while steps are timed iterations (not warm-up) */
 };
 
-#define SB_METRICS_MAX 6
+#define SB_METRICS_MAX 8
 
 /* A derived figure for the table and the record: value in `unit` (SI: B/s, s). */
 struct sb_metric {

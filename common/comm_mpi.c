@@ -106,10 +106,13 @@ int sb__mpi_sendrecv(struct sb_comm *c, const void *send, int dst, void *recv, i
 	size_t off = 0;
 	do {
 		size_t n = bytes - off < p->max_count ? bytes - off : p->max_count;
-		int rc = MPI_Sendrecv(send ? (const char *)send + off : NULL, (int)n, MPI_BYTE,
-		                      dst < 0 ? MPI_PROC_NULL : dst, 0,
-		                      recv ? (char *)recv + off : NULL, (int)n, MPI_BYTE,
-		                      src < 0 ? MPI_PROC_NULL : src, 0, p->comm, MPI_STATUS_IGNORE);
+		/* An absent side sends or receives nothing (MPI rejects NULL buffers even then). */
+		static char none;
+		int rc = MPI_Sendrecv(dst < 0 ? &none : (const char *)send + off,
+		                      dst < 0 ? 0 : (int)n, MPI_BYTE, dst < 0 ? MPI_PROC_NULL : dst,
+		                      0, src < 0 ? &none : (char *)recv + off, src < 0 ? 0 : (int)n,
+		                      MPI_BYTE, src < 0 ? MPI_PROC_NULL : src, 0, p->comm,
+		                      MPI_STATUS_IGNORE);
 		if (rc != MPI_SUCCESS)
 			return sb__mpi_fail("MPI_Sendrecv", rc);
 		off += n;

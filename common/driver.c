@@ -49,6 +49,9 @@ void sb_method_from_args(struct sb_method *m, const struct sb_args *a)
 	memset(m, 0, sizeof *m);
 	m->warmup = (size_t)sb_arg_int(a, "warmup");
 	m->iters = sb_arg_given(a, "iters") ? (size_t)sb_arg_int(a, "iters") : 0;
+	/* A benchmark's own name for a fixed count (the pipeline's --steps). */
+	if (sb_arg_exists(a, "steps") && sb_arg_given(a, "steps"))
+		m->iters = (size_t)sb_arg_int(a, "steps");
 	m->checks = (size_t)sb_arg_int(a, "check");
 	m->precision = sb_arg_double(a, "precision") / 100.0;
 	m->max_time = sb_arg_double(a, "max-time");

@@ -272,6 +272,11 @@ int sb_args_parse(struct sb_args *a, const struct sb_opt *const *tables, int arg
 	return rc;
 }
 
+int sb_arg_exists(const struct sb_args *a, const char *name)
+{
+	return find(a, name) >= 0;
+}
+
 int sb_arg_given(const struct sb_args *a, const char *name)
 {
 	return val(a, name)->given;

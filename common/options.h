@@ -62,6 +62,8 @@ int sb_args_parse(struct sb_args *a, const struct sb_opt *const *tables, int arg
 /* Lookups by long name. Asking for a name that is not in the parsed tables is a programming
  * error and aborts. */
 int sb_arg_given(const struct sb_args *a, const char *name);
+/* Whether the parsed tables have an option of that name at all. */
+int sb_arg_exists(const struct sb_args *a, const char *name);
 int sb_arg_flag(const struct sb_args *a, const char *name);
 long long sb_arg_int(const struct sb_args *a, const char *name);
 size_t sb_arg_size(const struct sb_args *a, const char *name);

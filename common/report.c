@@ -25,9 +25,15 @@ static void header(FILE *f, const struct sb_bench *b, struct sb_comm *c)
 	struct sb_ctx x = {.comm = c};
 	size_t nm = b->metrics(&x, &dummy, &s, m);
 	for (size_t i = 0; i < nm; i++) {
-		char h[32];
-		snprintf(h, sizeof h, "%s(%s)", m[i].name,
-		         strcmp(m[i].unit, "B/s") == 0 ? "GB/s" : m[i].unit);
+		char h[40];
+		const char *u = m[i].unit;
+		if (strcmp(u, "1") == 0)
+			snprintf(h, sizeof h, "%s", m[i].name);
+		else
+			snprintf(h, sizeof h, "%s(%s)", m[i].name,
+			         strcmp(u, "B/s") == 0 ? "GB/s"
+			         : strcmp(u, "s") == 0 ? "us"
+			                               : u);
 		fprintf(f, " %12s", h);
 	}
 	fprintf(f, " %6s\n", "wrong");
@@ -80,10 +86,17 @@ int sb_report_point(struct sb_report *rep, const struct sb_bench *b, struct sb_c
 		                                                  : "iters",
 		        s->min * us, s->median * us, ci, s->p95 * us, s->p99 * us, s->max * us,
 		        100 * s->cov);
-		for (size_t i = 0; i < r->nmetrics; i++)
-			fprintf(f, " %12.3f",
-			        strcmp(r->metrics[i].unit, "B/s") == 0 ? r->metrics[i].value / 1e9
-			                                               : r->metrics[i].value);
+		for (size_t i = 0; i < r->nmetrics; i++) {
+			/* The table's units: GB/s for B/s, microseconds for seconds. */
+			const struct sb_metric *mt = &r->metrics[i];
+			double v = strcmp(mt->unit, "B/s") == 0 ? mt->value / 1e9
+			           : strcmp(mt->unit, "s") == 0 ? mt->value * 1e6
+			                                        : mt->value;
+			if (isfinite(v))
+				fprintf(f, " %12.3f", v);
+			else
+				fprintf(f, " %12s", "-");
+		}
 		if (r->checks_done)
 			fprintf(f, " %6lld\n", r->wrong);
 		else
@@ -229,8 +242,11 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 	json_t *met = json_object();
 	for (size_t i = 0; i < r->nmetrics; i++)
 		json_object_set_new(met, r->metrics[i].name,
-		                    json_pack("{s:f,s:s}", "value", r->metrics[i].value, "unit",
-		                              r->metrics[i].unit));
+		                    json_pack("{s:o,s:s}", "value",
+		                              isfinite(r->metrics[i].value)
+		                                  ? json_real(r->metrics[i].value)
+		                                  : json_null(),
+		                              "unit", r->metrics[i].unit));
 	json_object_set_new(rec, "metrics", met);
 
 	json_t *chk = json_object();

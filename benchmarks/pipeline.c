@@ -1,0 +1,491 @@
+/* pipeline: how fast stage i hands its activations to stage i+1, alone and inside a schedule.
+ *
+ * Stages are the ranks, in order. `--mode handoff`: every stage sends S bytes to the next at
+ * once (a shift without wrap-around), the baseline. `--mode schedule`: one timed iteration is
+ * one step of a GPipe or 1F1B (non-interleaved, Megatron's order) schedule over M
+ * micro-batches: each forward receives the activation from the previous stage, computes, and
+ * sends it on; in training each backward does the same in reverse with a gradient of the same
+ * size. Compute is calibrated busy work (a spin on the monotonic clock), so its time is known
+ * exactly and the rest of a step is communication or waiting.
+ *
+ * Measured per point: the step time (the driver's, slowest rank), throughput, the latency of
+ * every handoff on the receiver (from entering the transfer to its completion), the bubble
+ * (idle time of a stage / step time, median over stages and steps) beside the ideal
+ * (P-1)/(M+P-1), and the exposed communication: step time minus the compute critical path
+ * (M+P-1) x (forward + backward time per micro-batch).
+ *
+ * Checks (-c): a check step runs the same schedule with every payload stamped (a 16-byte
+ * header: magic, sending stage, micro-batch, step and direction; the body the sending stage's
+ * pattern for that micro-batch) and verified on receipt; a wrong, out-of-order or corrupt
+ * handoff counts as one wrong. SB_PIPE_CORRUPT=1 (tests) corrupts one handoff of stage 0. */
+#include "bench.h"
+#include "error.h"
+#include "pattern.h"
+#include "sweep.h"
+#include "stats.h"
+#include "timer.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAGIC 0x5ca1ab1e
+#define HEADER 16 /* bytes: four int32 */
+
+// clang-format off
+static const struct sb_opt pipeline_opts[] = {
+	{"mode", 0, SB_OPT_CHOICE, "MODE", "schedule", "schedule|handoff", 0, "a step of a schedule, or the isolated handoff i -> i+1"},
+	{"schedule", 0, SB_OPT_CHOICE, "NAME", "1f1b", "1f1b|gpipe", 0, "pipeline schedule (non-interleaved)"},
+	{"microbatches", 0, SB_OPT_INT, "M", "8", NULL, 1, "micro-batches per step"},
+	{"bytes", 0, SB_OPT_SIZE, "S", NULL, NULL, 1, "activation bytes per handoff (instead of -b/-e/-f; default sweep 16K..64M, x4)"},
+	{"compute-us", 0, SB_OPT_DOUBLE, "T", "0", NULL, 0, "forward compute per micro-batch and stage, microseconds (busy work)"},
+	{"training", 0, SB_OPT_FLAG, NULL, NULL, NULL, 0, "forward and backward (default: forward only, inference)"},
+	{"backward-factor", 0, SB_OPT_DOUBLE, "B", "2", NULL, 0, "backward compute = B x forward compute"},
+	{"steps", 0, SB_OPT_INT, "K", NULL, NULL, 1, "timed schedule steps per point (same as -n)"},
+	{0},
+};
+// clang-format on
+
+struct pipe {
+	int handoff, gpipe, training, micro;
+	double fwd, bwd;
+	struct sb_bufs act, grad; /* send: outgoing; recv: incoming */
+	/* This rank's record of timed steps, and of the handoffs it received. */
+	double *busy, *wall, *lat;
+	size_t nsteps, capbusy, capwall, nlat, caplat;
+	/* Check steps. */
+	int checking, corrupt;
+	unsigned step_id;
+	size_t wrong;
+};
+
+static int pipeline_validate(const struct sb_args *a, int nranks, char *err, size_t errlen)
+{
+	(void)nranks;
+	const char *be = sb_arg_str(a, "backend");
+	if (strcmp(be, "mpi") != 0 && strcmp(be, "fake") != 0) {
+		snprintf(err, errlen,
+		         "the pipeline runs on host memory (--backend mpi) so far, not %s", be);
+		return SB_EINVAL;
+	}
+	if (sb_arg_given(a, "steps") && sb_arg_given(a, "iters")) {
+		snprintf(err, errlen, "--steps and -n say the same thing: give one");
+		return SB_EINVAL;
+	}
+	if (sb_arg_given(a, "bytes")) {
+		size_t s = sb_arg_size(a, "bytes");
+		if (s < HEADER || s % 4) {
+			snprintf(
+			    err, errlen,
+			    "--bytes %zu: a handoff is a multiple of 4 bytes and at least %d (its "
+			    "check header)",
+			    s, HEADER);
+			return SB_EINVAL;
+		}
+		return 0;
+	}
+	size_t *sizes, k;
+	int rc = sb_sizes_from_args(a, 4, &sizes, &k, err, errlen);
+	if (rc)
+		return rc;
+	if (sizes[k - 1] < HEADER) {
+		snprintf(err, errlen, "-e %zu: a handoff is at least %d bytes (its check header)",
+		         sizes[k - 1], HEADER);
+		rc = SB_EINVAL;
+	}
+	free(sizes);
+	return rc;
+}
+
+static int pipeline_setup(struct sb_ctx *x)
+{
+	struct pipe *s = calloc(1, sizeof *s);
+	if (!s)
+		return SB_ENOMEM;
+	const struct sb_args *a = x->args;
+	s->handoff = sb_arg_choice(a, "mode") == 1;
+	s->gpipe = sb_arg_choice(a, "schedule") == 1;
+	s->training = sb_arg_flag(a, "training");
+	s->micro = (int)sb_arg_int(a, "microbatches");
+	s->fwd = sb_arg_double(a, "compute-us") * 1e-6;
+	s->bwd = s->fwd * sb_arg_double(a, "backward-factor");
+	const char *c = getenv("SB_PIPE_CORRUPT");
+	s->corrupt = c && atoi(c) > 0;
+	x->state = s;
+	return 0;
+}
+
+static int pipeline_points(struct sb_ctx *x, struct sb_point **pts, size_t *n)
+{
+	struct pipe *s = x->state;
+	const struct sb_args *a = x->args;
+	size_t *sizes = NULL, k = 0;
+	if (sb_arg_given(a, "bytes")) {
+		if (!(sizes = malloc(sizeof *sizes)))
+			return SB_ENOMEM;
+		sizes[0] = sb_arg_size(a, "bytes");
+		k = 1;
+	} else if (!sb_arg_given(a, "min-bytes") && !sb_arg_given(a, "max-bytes") &&
+	           !sb_arg_given(a, "step-factor")) {
+		/* The common 4 B..64 MiB x2 default is the all-reduce's; activations start larger.
+		 */
+		for (size_t b = 16 << 10; b <= (64u << 20); b *= 4) {
+			size_t *v = realloc(sizes, (k + 1) * sizeof *v);
+			if (!v) {
+				free(sizes);
+				return SB_ENOMEM;
+			}
+			sizes = v;
+			sizes[k++] = b;
+		}
+	} else {
+		char err[256];
+		int rc = sb_sizes_from_args(a, 4, &sizes, &k, err, sizeof err);
+		if (rc)
+			return rc;
+		/* Sizes below the check header are left out (validate made sure some remain). */
+		size_t j = 0;
+		for (size_t i = 0; i < k; i++)
+			if (sizes[i] >= HEADER)
+				sizes[j++] = sizes[i];
+		k = j;
+	}
+	struct sb_point *p = calloc(k ? k : 1, sizeof *p);
+	if (!p) {
+		free(sizes);
+		return SB_ENOMEM;
+	}
+	const char *sched = s->handoff ? "handoff" : s->gpipe ? "gpipe" : "1f1b";
+	for (size_t i = 0; i < k; i++) {
+		p[i].bytes = sizes[i];
+		p[i].count = sizes[i] / 4;
+		p[i].dtype = SB_INT32;
+		p[i].op = "-";
+		p[i].stages = x->comm->size;
+		p[i].microbatches = s->handoff ? 1 : s->micro;
+		p[i].training = !s->handoff && s->training;
+		p[i].compute = s->handoff ? 0 : s->fwd;
+		snprintf(p[i].schedule, sizeof p[i].schedule, "%s", sched);
+		if (s->handoff)
+			snprintf(p[i].label, sizeof p[i].label, "pipeline handoff %zu B, %d stages",
+			         sizes[i], x->comm->size);
+		else
+			snprintf(p[i].label, sizeof p[i].label,
+			         "pipeline %s %s %zu B, %d stages, M=%d", sched,
+			         s->training ? "training" : "inference", sizes[i], x->comm->size,
+			         s->micro);
+	}
+	free(sizes);
+	*pts = p;
+	*n = k;
+	return 0;
+}
+
+static int pipeline_prepare(struct sb_ctx *x, const struct sb_point *pt)
+{
+	struct pipe *s = x->state;
+	struct sb_comm *c = x->comm;
+	int rc = sb_bufs_reserve(c, &s->act, pt->bytes, 0, pt->label);
+	if (rc == 0 && s->training && !s->handoff)
+		rc = sb_bufs_reserve(c, &s->grad, pt->bytes, 0, pt->label);
+	if (rc == 0)
+		rc = c->be->fill(c, s->act.send, pt->count, SB_INT32, 0);
+	s->nsteps = s->nlat = 0; /* a new point: a new record */
+	return rc;
+}
+
+static int push(double **v, size_t *n, size_t *cap, double x)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? 2 * *cap : 256;
+		double *p = realloc(*v, nc * sizeof *p);
+		if (!p)
+			return SB_ENOMEM;
+		*v = p;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = x;
+	return 0;
+}
+
+/* Busy work for `sec` seconds; returns the time actually spent. */
+static double compute(double sec)
+{
+	double t0 = sb_now(), t = t0;
+	if (sec <= 0)
+		return 0;
+	while ((t = sb_now()) - t0 < sec)
+		;
+	return t - t0;
+}
+
+/* Stamp an outgoing payload (check steps): header, then the sender's pattern for mb. */
+static void stamp(struct pipe *s, struct sb_comm *c, void *buf, const struct sb_point *pt, int mb,
+                  int dir, int to)
+{
+	c->be->fill_rank(c, buf, pt->count, SB_INT32, c->rank, (unsigned)mb);
+	int32_t *h = buf;
+	h[0] = (int32_t)MAGIC;
+	h[1] = c->rank;
+	h[2] = mb;
+	h[3] = (int32_t)(s->step_id * 2 + (unsigned)dir);
+	if (s->corrupt && c->rank == 0 && mb == 0 && dir == 0 && to >= 0)
+		((unsigned char *)buf)[pt->bytes - 1] ^=
+		    0x5a; /* test switch: one corrupt handoff */
+}
+
+/* Verify a received payload; counts a wrong handoff. */
+static void verify(struct pipe *s, const void *buf, const struct sb_point *pt, int mb, int dir,
+                   int from)
+{
+	const int32_t *h = buf;
+	size_t body = 0;
+	for (size_t i = HEADER / 4; i < pt->count; i++)
+		body += h[i] != (int32_t)sb_pattern_value(from, i, (unsigned)mb);
+	if (h[0] != (int32_t)MAGIC || h[1] != from || h[2] != mb ||
+	    h[3] != (int32_t)(s->step_id * 2 + (unsigned)dir) || body)
+		s->wrong++;
+}
+
+/* One transfer, as Megatron pairs them: send `out` (micro-batch mb_out) to `to` while
+ * receiving `in` (micro-batch mb_in) from `from`; either peer may be SB_NO_PEER. dir_*: 0 for
+ * activations, 1 for gradients. The receive side's time is a handoff latency. */
+static int xfer(struct sb_ctx *x, const struct sb_point *pt, void *out, int to, int mb_out,
+                int dir_out, void *in, int from, int mb_in, int dir_in)
+{
+	struct pipe *s = x->state;
+	struct sb_comm *c = x->comm;
+	if (to == SB_NO_PEER && from == SB_NO_PEER)
+		return 0;
+	if (s->checking && to != SB_NO_PEER)
+		stamp(s, c, out, pt, mb_out, dir_out, to);
+	double t0 = sb_now();
+	int rc = c->be->sendrecv(c, to != SB_NO_PEER ? out : NULL, to,
+	                         from != SB_NO_PEER ? in : NULL, from, pt->bytes);
+	if (rc == 0)
+		rc = sb_comm_sync(c);
+	double t = sb_now() - t0;
+	if (rc || from == SB_NO_PEER)
+		return rc;
+	if (s->checking)
+		verify(s, in, pt, mb_in, dir_in, from);
+	else if (x->timed)
+		rc = push(&s->lat, &s->nlat, &s->caplat, t);
+	return rc;
+}
+
+static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
+{
+	struct pipe *s = x->state;
+	struct sb_comm *c = x->comm;
+	int r = c->rank, P = c->size, M = s->micro, rc = 0;
+	int prev = r > 0 ? r - 1 : SB_NO_PEER, next = r < P - 1 ? r + 1 : SB_NO_PEER;
+	void *a_out = s->act.send, *a_in = s->act.recv, *g_out = s->grad.send, *g_in = s->grad.recv;
+	if (s->handoff)
+		return xfer(x, pt, a_out, next, 0, 0, a_in, prev, 0, 0);
+
+	double t0 = sb_now(), busy = 0;
+	int fm = 0, bm = 0; /* forward / backward micro-batches done */
+	/* The transfers of the schedules, in Megatron's names; each checks rc first. */
+#define RECV_FWD() (rc ? rc : xfer(x, pt, NULL, SB_NO_PEER, 0, 0, a_in, prev, fm, 0))
+#define SEND_FWD() (rc ? rc : xfer(x, pt, a_out, next, fm - 1, 0, NULL, SB_NO_PEER, 0, 0))
+#define RECV_BWD() (rc ? rc : xfer(x, pt, NULL, SB_NO_PEER, 0, 1, g_in, next, bm, 1))
+#define SEND_BWD() (rc ? rc : xfer(x, pt, g_out, prev, bm - 1, 1, NULL, SB_NO_PEER, 0, 1))
+	if (s->gpipe || !s->training) {
+		/* GPipe (and any forward-only schedule): all forwards, then all backwards. */
+		for (int m = 0; m < M && rc == 0; m++) {
+			rc = RECV_FWD();
+			busy += compute(s->fwd), fm++;
+			rc = SEND_FWD();
+		}
+		for (int m = 0; m < M && s->training && rc == 0; m++) {
+			rc = RECV_BWD();
+			busy += compute(s->bwd), bm++;
+			rc = SEND_BWD();
+		}
+	} else {
+		/* 1F1B, Megatron's non-interleaved order: P-r-1 warm-up forwards, then a forward
+		 * and a backward in turn, then the remaining backwards. In the steady phase the
+		 * transfers are paired (send forward / receive backward with the next stage, send
+		 * backward / receive forward with the previous one) as Megatron batches them:
+		 * two blocking sends facing each other would deadlock. */
+		int warm = P - r - 1 < M ? P - r - 1 : M, steady = M - warm;
+		for (int i = 0; i < warm && rc == 0; i++) {
+			rc = RECV_FWD();
+			busy += compute(s->fwd), fm++;
+			rc = SEND_FWD();
+		}
+		if (steady > 0)
+			rc = RECV_FWD();
+		for (int i = 0; i < steady && rc == 0; i++) {
+			busy += compute(s->fwd), fm++;
+			rc = xfer(x, pt, a_out, next, fm - 1, 0, g_in, next, bm, 1);
+			busy += compute(s->bwd), bm++;
+			if (rc == 0 && i == steady - 1)
+				rc = SEND_BWD();
+			else if (rc == 0)
+				rc = xfer(x, pt, g_out, prev, bm - 1, 1, a_in, prev, fm, 0);
+		}
+		for (int i = 0; i < warm && rc == 0; i++) {
+			rc = RECV_BWD();
+			busy += compute(s->bwd), bm++;
+			rc = SEND_BWD();
+		}
+	}
+#undef RECV_FWD
+#undef SEND_FWD
+#undef RECV_BWD
+#undef SEND_BWD
+	if (rc == 0 && x->timed && !s->checking) {
+		size_t nb = s->nsteps; /* busy and wall grow together; nsteps counts both */
+		if ((rc = push(&s->busy, &nb, &s->capbusy, busy)) == 0)
+			rc = push(&s->wall, &s->nsteps, &s->capwall, sb_now() - t0);
+	}
+	return rc;
+}
+
+static int pipeline_check(struct sb_ctx *x, const struct sb_point *pt, unsigned iter, size_t *wrong)
+{
+	struct pipe *s = x->state;
+	s->checking = 1;
+	s->step_id = iter;
+	s->wrong = 0;
+	int rc = pipeline_step(x, pt);
+	s->checking = 0;
+	*wrong = s->wrong;
+	return rc;
+}
+
+/* Every rank's values at rank 0 (text through the control plane: once per point). */
+static int gather(struct sb_comm *c, const double *v, size_t n, double **all, size_t *nall)
+{
+	char *text = malloc(n * 24 + 1), **parts = NULL;
+	if (!text)
+		return SB_ENOMEM;
+	size_t l = 0;
+	text[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		l += (size_t)sprintf(text + l, "%.9g ", v[i]);
+	int rc = c->be->ctl_gatherv(c, text, &parts);
+	free(text);
+	*all = NULL;
+	*nall = 0;
+	if (rc || c->rank != 0)
+		return rc;
+	size_t cap = 0;
+	for (int r = 0; r < c->size && rc == 0; r++)
+		for (char *p = parts[r], *end; *p; p = end) {
+			double d = strtod(p, &end);
+			if (end == p)
+				break;
+			rc = push(all, nall, &cap, d);
+		}
+	sb_strv_free(parts, c->size);
+	return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of v (sorted in place). */
+static double pct(double *v, size_t n, double p)
+{
+	if (n == 0)
+		return NAN;
+	qsort(v, n, sizeof *v, cmp_double);
+	return sb_stats_percentile(v, n, p);
+}
+
+static size_t pipeline_metrics(struct sb_ctx *x, const struct sb_point *pt,
+                               const struct sb_summary *sum, struct sb_metric *m)
+{
+	struct pipe *s = x->state;
+	struct sb_comm *c = x->comm;
+	static const char *const names[] = {"handoff_p50",    "handoff_p99",  "bandwidth",
+	                                    "bubble",         "bubble_ideal", "exposed",
+	                                    "microbatch_rate"};
+	static const char *const units[] = {"s", "s", "B/s", "1", "1", "s", "1/s"};
+	size_t k = sizeof names / sizeof *names;
+	for (size_t i = 0; i < k; i++)
+		m[i] = (struct sb_metric){names[i], units[i], NAN};
+	if (!s) /* asked for the names only (the table's header) */
+		return k;
+	int P = c->size;
+	double step = sum->median;
+	if (s->handoff) {
+		/* The isolated handoff: every boundary at once; the step is one handoff. */
+		m[0].value = step;
+		m[1].value = sum->p99;
+		m[2].value = (double)pt->bytes / step;
+		return k;
+	}
+	int M = s->micro;
+	double handoffs = (double)(P - 1) * M * (s->training ? 2 : 1);
+	m[2].value = handoffs * (double)pt->bytes / step;
+	m[4].value = (double)(P - 1) / (M + P - 1);
+	m[5].value = step - (M + P - 1) * (s->fwd + (s->training ? s->bwd : 0));
+	m[6].value = M / step;
+
+	/* Handoff latencies of every receiver. */
+	double *all = NULL;
+	size_t nall = 0;
+	if (gather(c, s->lat, s->nlat, &all, &nall) == 0 && c->rank == 0) {
+		m[1].value = pct(all, nall, 99);
+		m[0].value = pct(all, nall, 50);
+	}
+	free(all);
+
+	/* Bubble: a stage's idle share of each step, against the slowest stage's step time
+	 * (max over ranks), median over stages and steps. */
+	size_t n = s->nsteps;
+	double *t = malloc((n ? n : 1) * sizeof *t), *idle = malloc((n ? n : 1) * sizeof *idle);
+	if (t && idle) {
+		memcpy(t, s->wall, n * sizeof *t);
+		if (c->be->ctl_max(c, t, n) == 0) {
+			for (size_t i = 0; i < n; i++)
+				idle[i] = t[i] > 0 ? (t[i] - s->busy[i]) / t[i] : NAN;
+			all = NULL;
+			if (gather(c, idle, n, &all, &nall) == 0 && c->rank == 0)
+				m[3].value = pct(all, nall, 50);
+			free(all);
+		}
+	}
+	free(t);
+	free(idle);
+	return k;
+}
+
+static void pipeline_teardown(struct sb_ctx *x)
+{
+	struct pipe *s = x->state;
+	if (!s)
+		return;
+	sb_bufs_release(x->comm, &s->act);
+	sb_bufs_release(x->comm, &s->grad);
+	free(s->busy);
+	free(s->wall);
+	free(s->lat);
+	free(s);
+	x->state = NULL;
+}
+
+const struct sb_bench sb_bench_pipeline = {
+    .name = "pipeline",
+    .summary = "pipeline stage handoff, isolated or inside a GPipe / 1F1B schedule",
+    .min_ranks = 2,
+    .flags = SB_BENCH_CAN_CHECK,
+    .opts = pipeline_opts,
+    .validate = pipeline_validate,
+    .setup = pipeline_setup,
+    .points = pipeline_points,
+    .prepare = pipeline_prepare,
+    .step = pipeline_step,
+    .check = pipeline_check,
+    .metrics = pipeline_metrics,
+    .teardown = pipeline_teardown,
+};

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The pipeline benchmark: measured bubble against (P-1)/(M+P-1), handoff growth with S, payload
+# checks (with a deliberately corrupted handoff) and bad input.
+#
+# Tolerance of the bubble: with compute time c = f (+ b) per micro-batch and stage, a step takes
+# (M+P-1) c + E, E the exposed communication, so a stage's idle share is
+#   1 - M c / ((M+P-1) c + E)  =  ideal + (M / (M+P-1)) E / T.
+# With 2 ms of forward compute, 1 KiB handoffs (~10-50 us each on this machine) and M = 8, E/T
+# stays around 1% (measured 0.2-0.5%); 0.03 leaves room for a noisy shared machine without
+# hiding a wrong schedule (a GPipe bubble computed for 1F1B memory, or an off-by-one stage,
+# moves it by 0.05 or more). At 4 ranks this 2-core machine cannot run 4 stages' busy compute
+# at once (two spinning stages share a core, so busy time overlaps and the measured bubble can
+# fall on either side of the ideal): there only the run, the checks and a sane bubble are
+# asserted.
+. "$(dirname "$0")/lib.sh"
+plan 27
+export MPIEXEC_TIMEOUT=${MPIEXEC_TIMEOUT:-300}
+within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
+
+for sched in gpipe 1f1b; do
+	for mode in "" --training; do
+		d=$TMP/$sched$mode
+		sbrun 2 pipeline --schedule "$sched" $mode --bytes 1K --compute-us 2000 \
+			--microbatches 8 --steps 10 -w 2 -c 1 --out "$d" >/dev/null 2>&1
+		f=$(runfile_in "$d")
+		read -r bubble ideal status < <(jq -r 'select(.type == "point") |
+			"\(.metrics.bubble.value) \(.metrics.bubble_ideal.value) \(.check.status)"' "$f")
+		is "$ideal" "0.111111111" "2 stages, M=8, $sched${mode:+ training}: ideal bubble 1/9"
+		within "$bubble" "$ideal" 0.03
+		ok $? "$sched${mode:+ training}: measured bubble $bubble within 0.03 of it"
+		is "$status" ok "$sched${mode:+ training}: every handoff's payload checked"
+	done
+done
+
+# 4 stages (oversubscribed here): the schedule runs and payloads check.
+sbrun 4 pipeline --training --bytes 1K --compute-us 1000 --microbatches 4 --steps 4 -w 1 -c 1 \
+	--out "$TMP/p4" >/dev/null 2>&1
+is $? 0 "4 stages 1F1B training: exit 0"
+f=$(runfile_in "$TMP/p4")
+is "$(jq -r 'select(.type == "point") | .check.status' "$f")" ok "4 stages: payloads check"
+jq -e 'select(.type == "point") | .metrics.bubble_ideal.value > 0.428 and .metrics.bubble_ideal.value < 0.429
+	and .metrics.bubble.value > 0 and .metrics.bubble.value < 1' "$f" >/dev/null
+ok $? "4 stages: ideal bubble 3/7, a measured one in (0, 1)"
+
+# With no compute, a step grows with the activation size.
+sbrun 2 pipeline --training -b 1K -e 4M -f 64 --steps 20 -w 2 --out "$TMP/s" >/dev/null 2>&1
+f=$(runfile_in "$TMP/s")
+is "$(jq -s '[.[] | select(.type == "point") | .summary.median] | length' "$f")" 3 "3 sizes: 1K, 64K, 4M"
+jq -s -e '[.[] | select(.type == "point") | .summary.median] | .[0] < .[1] and .[1] < .[2]' \
+	"$f" >/dev/null
+ok $? "zero compute: the step time grows with S"
+
+# The isolated handoff.
+sbrun 2 pipeline --mode handoff -b 16 -e 64K -f 16 --max-time 0.3 -c 2 --out "$TMP/h" >/dev/null 2>&1
+f=$(runfile_in "$TMP/h")
+is "$(jq -r 'select(.type == "point") | .check.status' "$f" | sort -u)" ok "handoff mode: payloads check"
+jq -e -s '[.[] | select(.type == "point") | .metrics.bandwidth.value > 0] | all' "$f" >/dev/null
+ok $? "handoff mode: a bandwidth per point"
+
+# A corrupted handoff is caught.
+SB_PIPE_CORRUPT=1 sbrun 2 pipeline --bytes 1K --microbatches 4 --steps 3 -w 1 -c 1 \
+	--out "$TMP/c" >/dev/null 2>"$TMP/c.err"
+is $? 1 "a corrupted handoff: exit 1"
+f=$(runfile_in "$TMP/c")
+is "$(jq -r 'select(.type == "point") | "\(.check.status) \(.check.wrong)"' "$f")" "failed 1" \
+	"exactly one wrong handoff counted"
+
+# Bad input: one message, exit 2.
+bad() {
+	local np=$1
+	shift
+	sbrun "$np" pipeline "$@" --out "$TMP/bad" >/dev/null 2>"$TMP/bad.err"
+	is "$? $(grep -c '^scalebench: error' "$TMP/bad.err")" "2 1" "pipeline $* ($np ranks): exit 2, one message"
+}
+bad 2 --microbatches 0
+bad 1 --bytes 1K
+bad 2 --schedule zigzag
+bad 2 --bytes 0
+bad 2 --bytes 8
+bad 2 --bytes 1K --steps 3 -n 3
+done_testing
