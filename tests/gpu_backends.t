@@ -38,7 +38,8 @@ check_run() { # check_run DIR DESCRIPTION
 sbrun "$np" allreduce --backend nccl -b 8 -e 64M -c 2 --max-time 0.5 --out "$TMP/n" >/dev/null
 is $? 0 "nccl all-reduce on $np rank(s): exit 0"
 check_run "$TMP/n" "nccl all-reduce"
-jq -e 'select(.type == "point") | .samples_device | length > 0' "$(runfile_in "$TMP/n")" >/dev/null
+jq -s -e '[.[] | select(.type == "point") | (.samples_device | length) > 0] | all' \
+	"$(runfile_in "$TMP/n")" >/dev/null
 ok $? "CUDA-event times are recorded beside the host clock"
 sbrun "$np" allreduce --backend nccl -G -b 8 -e 1M -c 1 --max-time 0.3 --out "$TMP/g" >/dev/null
 is $? 0 "nccl with -G (CUDA graphs): exit 0"
