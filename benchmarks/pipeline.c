@@ -33,12 +33,14 @@
 
 #define MAGIC 0x5ca1ab1e
 #define HEADER 16 /* bytes: four int32 */
+#define MAX_LIST 16 /* values in a --microbatches or --stages list */
 
 // clang-format off
 static const struct sb_opt pipeline_opts[] = {
 	{"mode", 0, SB_OPT_CHOICE, "MODE", "schedule", "schedule|handoff", 0, "a step of a schedule, or the isolated handoff i -> i+1"},
 	{"schedule", 0, SB_OPT_CHOICE, "NAME", "1f1b", "1f1b|gpipe", 0, "pipeline schedule (non-interleaved)"},
-	{"microbatches", 0, SB_OPT_INT, "M", "8", NULL, 1, "micro-batches per step"},
+	{"microbatches", 0, SB_OPT_STRING, "M[,M...]", "8", NULL, 0, "micro-batches per step; a list sweeps them"},
+	{"stages", 0, SB_OPT_STRING, "P[,P...]", NULL, NULL, 0, "stages: the first P ranks (default: all); a list sweeps them"},
 	{"bytes", 0, SB_OPT_SIZE, "S", NULL, NULL, 1, "activation bytes per handoff (instead of -b/-e/-f; default sweep 16K..64M, x4)"},
 	{"compute-us", 0, SB_OPT_DOUBLE, "T", "0", NULL, 0, "forward compute per micro-batch and stage, microseconds (busy work)"},
 	{"training", 0, SB_OPT_FLAG, NULL, NULL, NULL, 0, "forward and backward (default: forward only, inference)"},
@@ -49,7 +51,8 @@ static const struct sb_opt pipeline_opts[] = {
 // clang-format on
 
 struct pipe {
-	int handoff, gpipe, training, micro;
+	int handoff, gpipe, training;
+	int micro[MAX_LIST], nmicro, stages[MAX_LIST], nstages;
 	double fwd, bwd;
 	struct sb_bufs act, grad; /* send: outgoing; recv: incoming */
 	/* This rank's record of timed steps, and of the handoffs it received. */
@@ -61,8 +64,40 @@ struct pipe {
 	size_t wrong;
 };
 
+/* "4,8,16" -> values, each in [lo, hi]; the count, or SB_EINVAL with a message. */
+static int parse_list(const char *name, const char *text, int lo, int hi, int *out, char *err,
+                      size_t errlen)
+{
+	int n = 0;
+	for (const char *p = text; *p;) {
+		char *end;
+		long v = strtol(p, &end, 10);
+		if (end == p || (*end && *end != ',') || v < lo || v > hi || n == MAX_LIST) {
+			snprintf(
+			    err, errlen,
+			    "--%s '%s': a comma-separated list of up to %d numbers from %d to %d",
+			    name, text, MAX_LIST, lo, hi);
+			return SB_EINVAL;
+		}
+		out[n++] = (int)v;
+		p = *end ? end + 1 : end;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "--%s needs at least one number", name);
+		return SB_EINVAL;
+	}
+	return n;
+}
+
 static int pipeline_validate(const struct sb_args *a, int nranks, char *err, size_t errlen)
 {
+	int list[MAX_LIST];
+	if (parse_list("microbatches", sb_arg_str(a, "microbatches"), 1, 1 << 20, list, err,
+	               errlen) < 0)
+		return SB_EINVAL;
+	if (sb_arg_str(a, "stages") &&
+	    parse_list("stages", sb_arg_str(a, "stages"), 2, nranks, list, err, errlen) < 0)
+		return SB_EINVAL;
 	(void)nranks;
 	const char *be = sb_arg_str(a, "backend");
 	if (strcmp(be, "mpi") != 0 && strcmp(be, "fake") != 0) {
@@ -108,7 +143,18 @@ static int pipeline_setup(struct sb_ctx *x)
 	s->handoff = sb_arg_choice(a, "mode") == 1;
 	s->gpipe = sb_arg_choice(a, "schedule") == 1;
 	s->training = sb_arg_flag(a, "training");
-	s->micro = (int)sb_arg_int(a, "microbatches");
+	char err[256];
+	s->nmicro = parse_list("microbatches", sb_arg_str(a, "microbatches"), 1, 1 << 20, s->micro,
+	                       err, sizeof err);
+	s->nstages = 1;
+	s->stages[0] = x->comm->size;
+	if (sb_arg_str(a, "stages"))
+		s->nstages = parse_list("stages", sb_arg_str(a, "stages"), 2, x->comm->size,
+		                        s->stages, err, sizeof err);
+	if (s->nmicro < 1 || s->nstages < 1) { /* validated before: cannot happen */
+		free(s);
+		return SB_EINVAL;
+	}
 	s->fwd = sb_arg_double(a, "compute-us") * 1e-6;
 	s->bwd = s->fwd * sb_arg_double(a, "backward-factor");
 	const char *c = getenv("SB_PIPE_CORRUPT");
@@ -152,31 +198,38 @@ static int pipeline_points(struct sb_ctx *x, struct sb_point **pts, size_t *n)
 				sizes[j++] = sizes[i];
 		k = j;
 	}
-	struct sb_point *p = calloc(k ? k : 1, sizeof *p);
+	/* Stages x micro-batches x sizes (the handoff has no micro-batches). */
+	int nm = s->handoff ? 1 : s->nmicro;
+	size_t total = (size_t)s->nstages * (size_t)nm * k, q = 0;
+	struct sb_point *p = calloc(total ? total : 1, sizeof *p);
 	if (!p) {
 		free(sizes);
 		return SB_ENOMEM;
 	}
 	const char *sched = s->handoff ? "handoff" : s->gpipe ? "gpipe" : "1f1b";
-	for (size_t i = 0; i < k; i++) {
-		p[i].bytes = sizes[i];
-		p[i].count = sizes[i] / 4;
-		p[i].dtype = SB_INT32;
-		p[i].op = "-";
-		p[i].stages = x->comm->size;
-		p[i].microbatches = s->handoff ? 1 : s->micro;
-		p[i].training = !s->handoff && s->training;
-		p[i].compute = s->handoff ? 0 : s->fwd;
-		snprintf(p[i].schedule, sizeof p[i].schedule, "%s", sched);
-		if (s->handoff)
-			snprintf(p[i].label, sizeof p[i].label, "pipeline handoff %zu B, %d stages",
-			         sizes[i], x->comm->size);
-		else
-			snprintf(p[i].label, sizeof p[i].label,
-			         "pipeline %s %s %zu B, %d stages, M=%d", sched,
-			         s->training ? "training" : "inference", sizes[i], x->comm->size,
-			         s->micro);
-	}
+	for (int ip = 0; ip < s->nstages; ip++)
+		for (int im = 0; im < nm; im++)
+			for (size_t i = 0; i < k; i++, q++) {
+				int P = s->stages[ip], M = s->handoff ? 1 : s->micro[im];
+				p[q].bytes = sizes[i];
+				p[q].count = sizes[i] / 4;
+				p[q].dtype = SB_INT32;
+				p[q].op = "-";
+				p[q].stages = P;
+				p[q].microbatches = M;
+				p[q].training = !s->handoff && s->training;
+				p[q].compute = s->handoff ? 0 : s->fwd;
+				snprintf(p[q].schedule, sizeof p[q].schedule, "%s", sched);
+				if (s->handoff)
+					snprintf(p[q].label, sizeof p[q].label,
+					         "pipeline handoff %zu B, %d stages", sizes[i], P);
+				else
+					snprintf(p[q].label, sizeof p[q].label,
+					         "pipeline %s %s %zu B, %d stages, M=%d", sched,
+					         s->training ? "training" : "inference", sizes[i],
+					         P, M);
+			}
+	k = total;
 	free(sizes);
 	*pts = p;
 	*n = k;
@@ -280,8 +333,18 @@ static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
 {
 	struct pipe *s = x->state;
 	struct sb_comm *c = x->comm;
-	int r = c->rank, P = c->size, M = s->micro, rc = 0;
+	int r = c->rank, P = pt->stages, M = pt->microbatches, rc = 0;
 	int prev = r > 0 ? r - 1 : SB_NO_PEER, next = r < P - 1 ? r + 1 : SB_NO_PEER;
+	if (r >= P) {
+		/* Not a stage of this point: idle, but keeping a record the same length as the
+		 * stages' (the bubble's reductions run over every rank). */
+		if (x->timed && !s->checking && !s->handoff) {
+			size_t nb = s->nsteps;
+			if ((rc = push(&s->busy, &nb, &s->capbusy, 0)) == 0)
+				rc = push(&s->wall, &s->nsteps, &s->capwall, 0);
+		}
+		return rc;
+	}
 	void *a_out = s->act.send, *a_in = s->act.recv, *g_out = s->grad.send, *g_in = s->grad.recv;
 	if (s->handoff)
 		return xfer(x, pt, a_out, next, 0, 0, a_in, prev, 0, 0);
@@ -415,7 +478,7 @@ static size_t pipeline_metrics(struct sb_ctx *x, const struct sb_point *pt,
 		m[i] = (struct sb_metric){names[i], units[i], NAN};
 	if (!s) /* asked for the names only (the table's header) */
 		return k;
-	int P = c->size;
+	int P = pt->stages;
 	double step = sum->median;
 	if (s->handoff) {
 		/* The isolated handoff: every boundary at once; the step is one handoff. */
@@ -424,7 +487,7 @@ static size_t pipeline_metrics(struct sb_ctx *x, const struct sb_point *pt,
 		m[2].value = (double)pt->bytes / step;
 		return k;
 	}
-	int M = s->micro;
+	int M = pt->microbatches;
 	double handoffs = (double)(P - 1) * M * (s->training ? 2 : 1);
 	m[2].value = handoffs * (double)pt->bytes / step;
 	m[4].value = (double)(P - 1) / (M + P - 1);
@@ -450,7 +513,8 @@ static size_t pipeline_metrics(struct sb_ctx *x, const struct sb_point *pt,
 			for (size_t i = 0; i < n; i++)
 				idle[i] = t[i] > 0 ? (t[i] - s->busy[i]) / t[i] : NAN;
 			all = NULL;
-			if (gather(c, idle, n, &all, &nall) == 0 && c->rank == 0)
+			/* Ranks that are not stages of this point give no values. */
+			if (gather(c, idle, c->rank < P ? n : 0, &all, &nall) == 0 && c->rank == 0)
 				m[3].value = pct(all, nall, 50);
 			free(all);
 		}

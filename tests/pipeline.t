@@ -13,7 +13,7 @@
 # fall on either side of the ideal): there only the run, the checks and a sane bubble are
 # asserted.
 . "$(dirname "$0")/lib.sh"
-plan 27
+plan 31
 export MPIEXEC_TIMEOUT=${MPIEXEC_TIMEOUT:-300}
 within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 
@@ -58,6 +58,16 @@ is "$(jq -r 'select(.type == "point") | .check.status' "$f" | sort -u)" ok "hand
 jq -e -s '[.[] | select(.type == "point") | .metrics.bandwidth.value > 0] | all' "$f" >/dev/null
 ok $? "handoff mode: a bandwidth per point"
 
+# Sweeps over M in one invocation: one point each, each against its own ideal.
+sbrun 2 pipeline --microbatches 2,8 --bytes 1K --compute-us 2000 --steps 5 -w 1 --out "$TMP/m" \
+	>/dev/null 2>&1
+f=$(runfile_in "$TMP/m")
+is "$(jq -r 'select(.type == "point") | "\(.params.microbatches):\(.metrics.bubble_ideal.value)"' "$f" |
+	tr '\n' ' ')" "2:0.333333333 8:0.111111111 " "--microbatches 2,8: two points, ideal bubbles 1/3 and 1/9"
+jq -s -e '[.[] | select(.type == "point") | (.metrics.bubble.value - .metrics.bubble_ideal.value) |
+	fabs < 0.03] | all' "$f" >/dev/null
+ok $? "each measured bubble within 0.03 of its ideal"
+
 # A corrupted handoff is caught.
 SB_PIPE_CORRUPT=1 sbrun 2 pipeline --bytes 1K --microbatches 4 --steps 3 -w 1 -c 1 \
 	--out "$TMP/c" >/dev/null 2>"$TMP/c.err"
@@ -79,4 +89,6 @@ bad 2 --schedule zigzag
 bad 2 --bytes 0
 bad 2 --bytes 8
 bad 2 --bytes 1K --steps 3 -n 3
+bad 2 --bytes 1K --stages 3
+bad 2 --bytes 1K --microbatches 4,x
 done_testing
