@@ -465,7 +465,7 @@ int main(int argc, char **argv)
 	}
 
 	/* Rank 0 opens the run file; every rank learns whether that worked. */
-	struct sb_report rep = {.t0 = job.t0, .span = span_of(topo, size)};
+	struct sb_report rep = {.t0 = job.t0, .span = span_of(topo, size), .topo = topo};
 	char err[512] = "";
 	long long open_failed = 0;
 	if (rank == 0) {

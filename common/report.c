@@ -104,6 +104,16 @@ int sb_report_point(struct sb_report *rep, const struct sb_bench *b, struct sb_c
 		fflush(f);
 	}
 	json_t *rec = sb_point_record(b, c, m, r, rep->points, rep->span);
+	if (pt->stages > 1 && rep->topo && rep->topo->nranks >= pt->stages) {
+		/* A pipeline's boundaries, stage i to i+1, each with the pair class it crosses. */
+		json_t *bl = json_array();
+		for (int i = 0; i + 1 < pt->stages; i++)
+			json_array_append_new(
+			    bl, json_pack("{s:i,s:i,s:s}", "from", i, "to", i + 1, "span",
+			                  sb_pair_name(sb_topo_pair(&rep->topo->ranks[i],
+			                                            &rep->topo->ranks[i + 1]))));
+		json_object_set_new(rec, "boundaries", bl);
+	}
 	int rc = 0;
 	if (rep->json) {
 		char *line =

@@ -20,6 +20,7 @@ struct sb_report {
 	const char *mpi_version;
 	double t0; /* sb_now() at the start of the run */
 	const char *span; /* the pair class spanning all ranks, labels every point */
+	const struct sb_topo *topo; /* where the ranks sit (rank 0), for per-boundary labels */
 };
 
 /* Header lines and column titles for a benchmark. */

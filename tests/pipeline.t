@@ -13,7 +13,7 @@
 # fall on either side of the ideal): there only the run, the checks and a sane bubble are
 # asserted.
 . "$(dirname "$0")/lib.sh"
-plan 31
+plan 33
 export MPIEXEC_TIMEOUT=${MPIEXEC_TIMEOUT:-300}
 within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 
@@ -67,6 +67,13 @@ is "$(jq -r 'select(.type == "point") | "\(.params.microbatches):\(.metrics.bubb
 jq -s -e '[.[] | select(.type == "point") | (.metrics.bubble.value - .metrics.bubble_ideal.value) |
 	fabs < 0.03] | all' "$f" >/dev/null
 ok $? "each measured bubble within 0.03 of its ideal"
+
+# Each boundary is labelled with the pair class it crosses (one host here: never cross-host).
+f=$(runfile_in "$TMP/p4")
+is "$(jq -r 'select(.type == "point") | [.boundaries[] | "\(.from)-\(.to)"] | join(",")' "$f")" \
+	"0-1,1-2,2-3" "4 stages: three boundaries in the record"
+jq -r 'select(.type == "point") | .boundaries[].span' "$f" | grep -qv cross-host
+ok $? "each with a within-host span"
 
 # A corrupted handoff is caught.
 SB_PIPE_CORRUPT=1 sbrun 2 pipeline --bytes 1K --microbatches 4 --steps 3 -w 1 -c 1 \
