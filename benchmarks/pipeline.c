@@ -20,6 +20,7 @@
  * handoff counts as one wrong. SB_PIPE_CORRUPT=1 (tests) corrupts one handoff of stage 0. */
 #include "bench.h"
 #include "error.h"
+#include "gemm.h"
 #include "pattern.h"
 #include "sweep.h"
 #include "stats.h"
@@ -42,7 +43,11 @@ static const struct sb_opt pipeline_opts[] = {
 	{"microbatches", 0, SB_OPT_STRING, "M[,M...]", "8", NULL, 0, "micro-batches per step; a list sweeps them"},
 	{"stages", 0, SB_OPT_STRING, "P[,P...]", NULL, NULL, 0, "stages: the first P ranks (default: all); a list sweeps them"},
 	{"bytes", 0, SB_OPT_SIZE, "S", NULL, NULL, 1, "activation bytes per handoff (instead of -b/-e/-f; default sweep 16K..64M, x4)"},
-	{"compute-us", 0, SB_OPT_DOUBLE, "T", "0", NULL, 0, "forward compute per micro-batch and stage, microseconds (busy work)"},
+	{"compute", 0, SB_OPT_CHOICE, "KIND", "spin", "spin|gemm", 0, "per micro-batch work: spin (busy work of --compute-us) or gemm (the activation by a hidden x hidden weight, OpenBLAS)"},
+	{"compute-us", 0, SB_OPT_DOUBLE, "T", "0", NULL, 0, "spin: forward compute per micro-batch and stage, microseconds"},
+	{"hidden", 0, SB_OPT_INT, "H", "1024", NULL, 1, "gemm: hidden size; the activation is S / (4 H) tokens of H floats"},
+	{"mb-size", 0, SB_OPT_INT, "B", NULL, NULL, 1, "with --seq: S = B x seq x hidden x 4 bytes (float32)"},
+	{"seq", 0, SB_OPT_INT, "L", NULL, NULL, 1, "with --mb-size: sequence length"},
 	{"training", 0, SB_OPT_FLAG, NULL, NULL, NULL, 0, "forward and backward (default: forward only, inference)"},
 	{"backward-factor", 0, SB_OPT_DOUBLE, "B", "2", NULL, 0, "backward compute = B x forward compute"},
 	{"steps", 0, SB_OPT_INT, "K", NULL, NULL, 1, "timed schedule steps per point (same as -n)"},
@@ -51,7 +56,11 @@ static const struct sb_opt pipeline_opts[] = {
 // clang-format on
 
 struct pipe {
-	int handoff, gpipe, training;
+	int handoff, gpipe, training, gemm;
+	size_t hidden;
+	struct sb_gemm g; /* gemm compute, sized for the current point */
+	double fsum, bsum; /* measured compute of timed steps, for the critical path */
+	size_t fn, bn;
 	int micro[MAX_LIST], nmicro, stages[MAX_LIST], nstages;
 	double fwd, bwd;
 	struct sb_bufs act, grad; /* send: outgoing; recv: incoming */
@@ -89,6 +98,8 @@ static int parse_list(const char *name, const char *text, int lo, int hi, int *o
 	return n;
 }
 
+static int pipe_sizes(const struct sb_args *a, size_t **out, size_t *n, char *err, size_t errlen);
+
 static int pipeline_validate(const struct sb_args *a, int nranks, char *err, size_t errlen)
 {
 	int list[MAX_LIST];
@@ -105,31 +116,26 @@ static int pipeline_validate(const struct sb_args *a, int nranks, char *err, siz
 		         "the pipeline runs on host memory (--backend mpi) so far, not %s", be);
 		return SB_EINVAL;
 	}
+	if (sb_arg_given(a, "mb-size") != sb_arg_given(a, "seq")) {
+		snprintf(err, errlen, "--mb-size and --seq go together (S = B x L x hidden x 4)");
+		return SB_EINVAL;
+	}
+	if (sb_arg_given(a, "mb-size") && sb_arg_given(a, "bytes")) {
+		snprintf(err, errlen,
+		         "give the activation as --bytes or as --mb-size/--seq, not both");
+		return SB_EINVAL;
+	}
+	if (sb_arg_choice(a, "compute") == 1 && sb_arg_given(a, "compute-us")) {
+		snprintf(err, errlen,
+		         "--compute-us is for --compute spin; gemm takes what it takes");
+		return SB_EINVAL;
+	}
 	if (sb_arg_given(a, "steps") && sb_arg_given(a, "iters")) {
 		snprintf(err, errlen, "--steps and -n say the same thing: give one");
 		return SB_EINVAL;
 	}
-	if (sb_arg_given(a, "bytes")) {
-		size_t s = sb_arg_size(a, "bytes");
-		if (s < HEADER || s % 4) {
-			snprintf(
-			    err, errlen,
-			    "--bytes %zu: a handoff is a multiple of 4 bytes and at least %d (its "
-			    "check header)",
-			    s, HEADER);
-			return SB_EINVAL;
-		}
-		return 0;
-	}
 	size_t *sizes, k;
-	int rc = sb_sizes_from_args(a, 4, &sizes, &k, err, errlen);
-	if (rc)
-		return rc;
-	if (sizes[k - 1] < HEADER) {
-		snprintf(err, errlen, "-e %zu: a handoff is at least %d bytes (its check header)",
-		         sizes[k - 1], HEADER);
-		rc = SB_EINVAL;
-	}
+	int rc = pipe_sizes(a, &sizes, &k, err, errlen);
 	free(sizes);
 	return rc;
 }
@@ -142,6 +148,8 @@ static int pipeline_setup(struct sb_ctx *x)
 	const struct sb_args *a = x->args;
 	s->handoff = sb_arg_choice(a, "mode") == 1;
 	s->gpipe = sb_arg_choice(a, "schedule") == 1;
+	s->gemm = sb_arg_choice(a, "compute") == 1;
+	s->hidden = (size_t)sb_arg_int(a, "hidden");
 	s->training = sb_arg_flag(a, "training");
 	char err[256];
 	s->nmicro = parse_list("microbatches", sb_arg_str(a, "microbatches"), 1, 1 << 20, s->micro,
@@ -163,15 +171,21 @@ static int pipeline_setup(struct sb_ctx *x)
 	return 0;
 }
 
-static int pipeline_points(struct sb_ctx *x, struct sb_point **pts, size_t *n)
+/* The activation sizes of the run: --bytes, or --mb-size x --seq x --hidden x 4, or the -b/-e/-f
+ * range (16 KiB..64 MiB x4 by default), less sizes below the check header, and for gemm
+ * compute less sizes that are not whole rows of --hidden floats. */
+static int pipe_sizes(const struct sb_args *a, size_t **out, size_t *n, char *err, size_t errlen)
 {
-	struct pipe *s = x->state;
-	const struct sb_args *a = x->args;
-	size_t *sizes = NULL, k = 0;
-	if (sb_arg_given(a, "bytes")) {
+	size_t *sizes = NULL, k = 0, row = 4 * (size_t)sb_arg_int(a, "hidden");
+	int gemm = sb_arg_choice(a, "compute") == 1;
+	*out = NULL;
+	*n = 0;
+	if (sb_arg_given(a, "bytes") || sb_arg_given(a, "mb-size")) {
 		if (!(sizes = malloc(sizeof *sizes)))
 			return SB_ENOMEM;
-		sizes[0] = sb_arg_size(a, "bytes");
+		sizes[0] = sb_arg_given(a, "bytes") ? sb_arg_size(a, "bytes")
+		                                    : (size_t)sb_arg_int(a, "mb-size") *
+		                                          (size_t)sb_arg_int(a, "seq") * row;
 		k = 1;
 	} else if (!sb_arg_given(a, "min-bytes") && !sb_arg_given(a, "max-bytes") &&
 	           !sb_arg_given(a, "step-factor")) {
@@ -187,17 +201,38 @@ static int pipeline_points(struct sb_ctx *x, struct sb_point **pts, size_t *n)
 			sizes[k++] = b;
 		}
 	} else {
-		char err[256];
-		int rc = sb_sizes_from_args(a, 4, &sizes, &k, err, sizeof err);
+		int rc = sb_sizes_from_args(a, 4, &sizes, &k, err, errlen);
 		if (rc)
 			return rc;
-		/* Sizes below the check header are left out (validate made sure some remain). */
-		size_t j = 0;
-		for (size_t i = 0; i < k; i++)
-			if (sizes[i] >= HEADER)
-				sizes[j++] = sizes[i];
-		k = j;
 	}
+	size_t j = 0;
+	for (size_t i = 0; i < k; i++)
+		if (sizes[i] >= HEADER && sizes[i] % 4 == 0 && (!gemm || sizes[i] % row == 0))
+			sizes[j++] = sizes[i];
+	if (j == 0) {
+		snprintf(
+		    err, errlen,
+		    gemm
+		        ? "no activation size is a whole number of rows of %zu floats (--hidden)"
+		        : "no activation size is a multiple of 4 bytes and at least %zu (the check "
+		          "header)",
+		    gemm ? row / 4 : (size_t)HEADER);
+		free(sizes);
+		return SB_EINVAL;
+	}
+	*out = sizes;
+	*n = j;
+	return 0;
+}
+
+static int pipeline_points(struct sb_ctx *x, struct sb_point **pts, size_t *n)
+{
+	struct pipe *s = x->state;
+	size_t *sizes = NULL, k = 0;
+	char err[256];
+	int rc = pipe_sizes(x->args, &sizes, &k, err, sizeof err);
+	if (rc)
+		return rc;
 	/* Stages x micro-batches x sizes (the handoff has no micro-batches). */
 	int nm = s->handoff ? 1 : s->nmicro;
 	size_t total = (size_t)s->nstages * (size_t)nm * k, q = 0;
@@ -218,16 +253,17 @@ static int pipeline_points(struct sb_ctx *x, struct sb_point **pts, size_t *n)
 				p[q].stages = P;
 				p[q].microbatches = M;
 				p[q].training = !s->handoff && s->training;
-				p[q].compute = s->handoff ? 0 : s->fwd;
+				p[q].compute = s->handoff || s->gemm ? 0 : s->fwd;
+				p[q].hidden = s->gemm ? (int)s->hidden : 0;
 				snprintf(p[q].schedule, sizeof p[q].schedule, "%s", sched);
 				if (s->handoff)
 					snprintf(p[q].label, sizeof p[q].label,
 					         "pipeline handoff %zu B, %d stages", sizes[i], P);
 				else
 					snprintf(p[q].label, sizeof p[q].label,
-					         "pipeline %s %s %zu B, %d stages, M=%d", sched,
+					         "pipeline %s %s %zu B, %d stages, M=%d%s", sched,
 					         s->training ? "training" : "inference", sizes[i],
-					         P, M);
+					         P, M, s->gemm ? ", gemm" : "");
 			}
 	k = total;
 	free(sizes);
@@ -246,6 +282,15 @@ static int pipeline_prepare(struct sb_ctx *x, const struct sb_point *pt)
 	if (rc == 0)
 		rc = c->be->fill(c, s->act.send, pt->count, SB_INT32, 0);
 	s->nsteps = s->nlat = 0; /* a new point: a new record */
+	s->fsum = s->bsum = 0;
+	s->fn = s->bn = 0;
+	size_t tokens = pt->bytes / (4 * s->hidden);
+	if (rc == 0 && s->gemm && !s->handoff && s->g.tokens != tokens) {
+		sb_gemm_free(&s->g);
+		if ((rc = sb_gemm_init(&s->g, tokens, s->hidden)))
+			sb_log_fault("cannot allocate the GEMM of %zu x %zu for %s", tokens,
+			             s->hidden, pt->label);
+	}
 	return rc;
 }
 
@@ -263,6 +308,9 @@ static int push(double **v, size_t *n, size_t *cap, double x)
 	return 0;
 }
 
+/* One micro-batch's forward or backward work on this stage; returns its time. */
+static double work(struct sb_ctx *x, int backward);
+
 /* Busy work for `sec` seconds; returns the time actually spent. */
 static double compute(double sec)
 {
@@ -272,6 +320,29 @@ static double compute(double sec)
 	while ((t = sb_now()) - t0 < sec)
 		;
 	return t - t0;
+}
+
+static double work(struct sb_ctx *x, int backward)
+{
+	struct pipe *s = x->state;
+	double t;
+	if (!s->gemm) {
+		t = compute(backward ? s->bwd : s->fwd);
+	} else {
+		double t0 = sb_now();
+		if (backward)
+			sb_gemm_backward(&s->g);
+		else
+			sb_gemm_forward(&s->g);
+		t = sb_now() - t0;
+	}
+	if (x->timed && !s->checking) {
+		if (backward)
+			s->bsum += t, s->bn++;
+		else
+			s->fsum += t, s->fn++;
+	}
+	return t;
 }
 
 /* Stamp an outgoing payload (check steps): header, then the sender's pattern for mb. */
@@ -360,12 +431,12 @@ static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
 		/* GPipe (and any forward-only schedule): all forwards, then all backwards. */
 		for (int m = 0; m < M && rc == 0; m++) {
 			rc = RECV_FWD();
-			busy += compute(s->fwd), fm++;
+			busy += work(x, 0), fm++;
 			rc = SEND_FWD();
 		}
 		for (int m = 0; m < M && s->training && rc == 0; m++) {
 			rc = RECV_BWD();
-			busy += compute(s->bwd), bm++;
+			busy += work(x, 1), bm++;
 			rc = SEND_BWD();
 		}
 	} else {
@@ -377,15 +448,15 @@ static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
 		int warm = P - r - 1 < M ? P - r - 1 : M, steady = M - warm;
 		for (int i = 0; i < warm && rc == 0; i++) {
 			rc = RECV_FWD();
-			busy += compute(s->fwd), fm++;
+			busy += work(x, 0), fm++;
 			rc = SEND_FWD();
 		}
 		if (steady > 0)
 			rc = RECV_FWD();
 		for (int i = 0; i < steady && rc == 0; i++) {
-			busy += compute(s->fwd), fm++;
+			busy += work(x, 0), fm++;
 			rc = xfer(x, pt, a_out, next, fm - 1, 0, g_in, next, bm, 1);
-			busy += compute(s->bwd), bm++;
+			busy += work(x, 1), bm++;
 			if (rc == 0 && i == steady - 1)
 				rc = SEND_BWD();
 			else if (rc == 0)
@@ -393,7 +464,7 @@ static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
 		}
 		for (int i = 0; i < warm && rc == 0; i++) {
 			rc = RECV_BWD();
-			busy += compute(s->bwd), bm++;
+			busy += work(x, 1), bm++;
 			rc = SEND_BWD();
 		}
 	}
@@ -491,7 +562,13 @@ static size_t pipeline_metrics(struct sb_ctx *x, const struct sb_point *pt,
 	double handoffs = (double)(P - 1) * M * (s->training ? 2 : 1);
 	m[2].value = handoffs * (double)pt->bytes / step;
 	m[4].value = (double)(P - 1) / (M + P - 1);
-	m[5].value = step - (M + P - 1) * (s->fwd + (s->training ? s->bwd : 0));
+	/* The critical path from the compute actually done (spin or GEMM): the slowest stage's
+	 * mean forward and backward per micro-batch. */
+	double fb[2] = {s->fn ? s->fsum / (double)s->fn : 0, s->bn ? s->bsum / (double)s->bn : 0};
+	if (c->rank >= P)
+		fb[0] = fb[1] = 0;
+	c->be->ctl_max(c, fb, 2);
+	m[5].value = step - (M + P - 1) * (fb[0] + (s->training ? fb[1] : 0));
 	m[6].value = M / step;
 
 	/* Handoff latencies of every receiver. */
@@ -531,6 +608,7 @@ static void pipeline_teardown(struct sb_ctx *x)
 		return;
 	sb_bufs_release(x->comm, &s->act);
 	sb_bufs_release(x->comm, &s->grad);
+	sb_gemm_free(&s->g);
 	free(s->busy);
 	free(s->wall);
 	free(s->lat);

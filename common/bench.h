@@ -23,6 +23,7 @@ struct sb_point {
 	int stages, microbatches, training;
 	char schedule[16];
 	double compute; /* seconds of forward compute per micro-batch and stage */
+	int hidden; /* gemm compute: the weight is hidden x hidden (0: busy work) */
 };
 
 /* What every hook sees. */

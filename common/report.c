@@ -212,6 +212,11 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 		                                 "microbatches", pt->microbatches, "schedule",
 		                                 pt->schedule, "training", pt->training, "compute",
 		                                 pt->compute));
+	if (pt->hidden)
+		json_object_update_new(json_object_get(rec, "params"),
+		                       json_pack("{s:s,s:i,s:I}", "compute_kind", "gemm", "hidden",
+		                                 pt->hidden, "tokens",
+		                                 (json_int_t)(pt->bytes / 4 / (size_t)pt->hidden)));
 
 	json_t *meth = json_object();
 	json_object_set_new(meth, "timer",

@@ -13,7 +13,7 @@
 # fall on either side of the ideal): there only the run, the checks and a sane bubble are
 # asserted.
 . "$(dirname "$0")/lib.sh"
-plan 33
+plan 38
 export MPIEXEC_TIMEOUT=${MPIEXEC_TIMEOUT:-300}
 within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 
@@ -75,6 +75,19 @@ is "$(jq -r 'select(.type == "point") | [.boundaries[] | "\(.from)-\(.to)"] | jo
 jq -r 'select(.type == "point") | .boundaries[].span' "$f" | grep -qv cross-host
 ok $? "each with a within-host span"
 
+# Real work: a GEMM per micro-batch (OpenBLAS, one thread), the activation given as
+# micro-batch x sequence x hidden. The bubble then also holds the exposed communication, so it
+# is checked against ideal + exposed / step.
+sbrun 2 pipeline --compute gemm --hidden 256 --mb-size 1 --seq 128 --training --microbatches 4 \
+	--steps 5 -w 1 -c 1 --out "$TMP/g" >/dev/null 2>&1
+is $? 0 "gemm compute: exit 0"
+f=$(runfile_in "$TMP/g")
+is "$(jq -r 'select(.type == "point") | "\(.params.bytes) \(.params.compute_kind) \(.params.tokens) \(.check.status)"' "$f")" \
+	"131072 gemm 128 ok" "S = 1 x 128 x 256 x 4 bytes, 128 tokens, payloads check"
+jq -s -e '[.[] | select(.type == "point")][0] | (.metrics.bubble.value - .metrics.bubble_ideal.value
+	- .metrics.exposed.value / .summary.median) | fabs < 0.05' "$f" >/dev/null
+ok $? "gemm: bubble = ideal + exposed / step, within 0.05"
+
 # A corrupted handoff is caught.
 SB_PIPE_CORRUPT=1 sbrun 2 pipeline --bytes 1K --microbatches 4 --steps 3 -w 1 -c 1 \
 	--out "$TMP/c" >/dev/null 2>"$TMP/c.err"
@@ -98,4 +111,6 @@ bad 2 --bytes 8
 bad 2 --bytes 1K --steps 3 -n 3
 bad 2 --bytes 1K --stages 3
 bad 2 --bytes 1K --microbatches 4,x
+bad 2 --compute gemm --hidden 1000 --bytes 4K
+bad 2 --mb-size 2
 done_testing
