@@ -26,7 +26,7 @@ check_file "$full" singleton
 rm -f "$full"/*.jsonl
 
 export MPIEXEC_TIMEOUT=${MPIEXEC_TIMEOUT:-120}
-sbrun 2 allreduce -b 4 -e 64M --max-time 0.05 --out "$full" >/dev/null 2>"$TMP/err2"
+sbrun 2 allreduce -b 4 -e 1G -n 20 -w 2 -c 0 --out "$full" >/dev/null 2>"$TMP/err2"
 rc=$?
 ok $((rc == 0)) "2 ranks: non-zero exit ($rc)"
 is "$(grep -c "scalebench: error: cannot write run file" "$TMP/err2")" 1 "2 ranks: one message"
