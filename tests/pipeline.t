@@ -21,7 +21,7 @@ for sched in gpipe 1f1b; do
 	for mode in "" --training; do
 		d=$TMP/$sched$mode
 		sbrun 2 pipeline --schedule "$sched" $mode --bytes 1K --compute-us 2000 \
-			--microbatches 8 --steps 10 -w 2 -c 1 --out "$d" >/dev/null 2>&1
+			--microbatches 8 --steps 20 -w 2 -c 1 --out "$d" >/dev/null 2>&1
 		f=$(runfile_in "$d")
 		read -r bubble ideal status < <(jq -r 'select(.type == "point") |
 			"\(.metrics.bubble.value) \(.metrics.bubble_ideal.value) \(.check.status)"' "$f")
