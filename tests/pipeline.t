@@ -77,16 +77,23 @@ ok $? "each with a within-host span"
 
 # Real work: a GEMM per micro-batch (OpenBLAS, one thread), the activation given as
 # micro-batch x sequence x hidden. The bubble then also holds the exposed communication, so it
-# is checked against ideal + exposed / step.
+# is checked against ideal + M/(M+P-1) x exposed / step.
 sbrun 2 pipeline --compute gemm --hidden 256 --mb-size 1 --seq 128 --training --microbatches 4 \
 	--steps 5 -w 1 -c 1 --out "$TMP/g" >/dev/null 2>&1
 is $? 0 "gemm compute: exit 0"
 f=$(runfile_in "$TMP/g")
 is "$(jq -r 'select(.type == "point") | "\(.params.bytes) \(.params.compute_kind) \(.params.tokens) \(.check.status)"' "$f")" \
 	"131072 gemm 128 ok" "S = 1 x 128 x 256 x 4 bytes, 128 tokens, payloads check"
-jq -s -e '[.[] | select(.type == "point")][0] | (.metrics.bubble.value - .metrics.bubble_ideal.value
-	- .metrics.exposed.value / .summary.median) | fabs < 0.05' "$f" >/dev/null
-ok $? "gemm: bubble = ideal + exposed / step, within 0.05"
+# (From the derivation at the top: bubble = ideal + M/(M+P-1) x E/T, with c the slowest stage's
+# measured mean. GEMM times differ between the two stages and from step to step by up to ~10%
+# here; a faster stage idles that much more, M/(M+P-1) x 10% = 0.08: the tolerance is 0.1.)
+jq -s -e '[.[] | select(.type == "point")][0] | .params as $p |
+	(.metrics.bubble.value - .metrics.bubble_ideal.value - ($p.microbatches /
+	($p.microbatches + $p.stages - 1)) * .metrics.exposed.value / .summary.median) | fabs < 0.1' \
+	"$f" >/dev/null
+ok $? "gemm: bubble = ideal + M/(M+P-1) x exposed / step, within 0.1" ||
+	diag "$(jq -c 'select(.type == "point") | [.metrics.bubble.value, .metrics.bubble_ideal.value,
+		.metrics.exposed.value, .summary.median]' "$f")"
 
 # A corrupted handoff is caught.
 SB_PIPE_CORRUPT=1 sbrun 2 pipeline --bytes 1K --microbatches 4 --steps 3 -w 1 -c 1 \
