@@ -225,7 +225,7 @@ static void test_summary(void)
 	is_double(s.ci_lo, 5, 0, "n=20: ci_lo is the 5th smallest");
 	is_double(s.ci_hi, 32, 0, "n=20: ci_hi is the 16th smallest");
 	is_double(sb_stats_rel_ci_halfwidth(&s), 1.0, 1e-15,
-		  "rel CI half-width takes the upper side when it is wider");
+	          "rel CI half-width takes the upper side when it is wider");
 
 	/* {1, 2, 10, ..., 15}: median (11 + 12) / 2 = 11.5, CI ranks (1, 8): ci_lo = 1,
 	 * ci_hi = 15. The lower side is the wider: max(10.5, 3.5) / 11.5 = 0.9130434783. */
@@ -235,7 +235,7 @@ static void test_summary(void)
 	is_double(s.ci_lo, 1, 0, "skewed: ci_lo");
 	is_double(s.ci_hi, 15, 0, "skewed: ci_hi");
 	is_double(sb_stats_rel_ci_halfwidth(&s), 10.5 / 11.5, 1e-15,
-		  "rel CI half-width takes the lower side when it is wider");
+	          "rel CI half-width takes the lower side when it is wider");
 
 	/* Identical samples: a zero-width CI. */
 	const double flat[] = {3, 3, 3, 3, 3, 3, 3, 3, 3, 3};
