@@ -37,12 +37,6 @@ static int cuda_aware(void)
 #endif
 }
 
-static const char *mpigpu_unavailable(void)
-{
-	static char why[256];
-	return sb_gpu_count(why, sizeof why) > 0 ? NULL : why;
-}
-
 static int mpigpu_init(struct sb_comm *c)
 {
 	struct mpigpu_priv *p = calloc(1, sizeof *p);
@@ -218,7 +212,7 @@ const struct sb_backend sb_backend_mpigpu = {
     .name = "mpi-gpu",
     .summary = "MPI on GPU memory (CUDA-aware, or staged through pinned host memory)",
     .caps = SB_CAP_DEVICE_MEM,
-    .unavailable = mpigpu_unavailable,
+    .unavailable = sb_gpu_unavailable,
     .init = mpigpu_init,
     .fini = mpigpu_fini,
     .alloc = mpigpu_alloc,

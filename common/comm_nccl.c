@@ -77,12 +77,6 @@ static int late_fail(struct sb_comm *c, int rc)
 	return rc;
 }
 
-static const char *nccl_unavailable(void)
-{
-	static char why[256];
-	return sb_gpu_count(why, sizeof why) > 0 ? NULL : why;
-}
-
 static int nccl_init(struct sb_comm *c)
 {
 	struct nccl_priv *p = calloc(1, sizeof *p);
@@ -343,7 +337,7 @@ const struct sb_backend sb_backend_nccl = {
     .name = "nccl",
     .summary = "NCCL on GPU memory, one GPU per rank",
     .caps = SB_CAP_DEVICE_MEM,
-    .unavailable = nccl_unavailable,
+    .unavailable = sb_gpu_unavailable,
     .init = nccl_init,
     .fini = nccl_fini,
     .alloc = nccl_alloc,

@@ -4,6 +4,12 @@
 
 #include <stdio.h>
 
+const char *sb_gpu_unavailable(void)
+{
+	static char why[256];
+	return sb_gpu_count(why, sizeof why) > 0 ? NULL : why;
+}
+
 #ifdef SB_HAVE_CUDA
 #include <cuda_runtime_api.h>
 
