@@ -34,6 +34,7 @@
 
 #define MAGIC 0x5ca1ab1e
 #define HEADER 16 /* bytes: four int32 */
+#define READY 4 /* bytes of the handoff's "ready" message */
 #define MAX_LIST 16 /* values in a --microbatches or --stages list */
 
 // clang-format off
@@ -64,9 +65,15 @@ struct pipe {
 	int micro[MAX_LIST], nmicro, stages[MAX_LIST], nstages;
 	double fwd, bwd;
 	struct sb_bufs act, grad; /* send: outgoing; recv: incoming */
-	/* This rank's record of timed steps, and of the handoffs it received. */
-	double *busy, *wall, *lat;
-	size_t nsteps, capbusy, capwall, nlat, caplat;
+	struct sb_bufs ready; /* handoff mode: the receiver's 4-byte "ready" to the sender */
+	/* This rank's record of timed steps: busy and wall time per step; the handoffs it
+	 * received from the previous stage (lat_f) and, in training, from the next (lat_b); in
+	 * handoff mode, when each transfer was posted and completed (host clock). */
+	double *busy, *wall, *lat_f, *lat_b, *post, *done;
+	size_t nsteps, capbusy, capwall, nlat_f, caplat_f, nlat_b, caplat_b, npost, cappost, ndone,
+	    capdone;
+	double t_post, t_done; /* of the last transfer */
+	double offset[2]; /* the previous stage's clock minus ours, before and after the point */
 	/* Check steps. */
 	int checking, corrupt;
 	unsigned step_id;
@@ -279,9 +286,14 @@ static int pipeline_prepare(struct sb_ctx *x, const struct sb_point *pt)
 	int rc = sb_bufs_reserve(c, &s->act, pt->bytes, 0, pt->label);
 	if (rc == 0 && s->training && !s->handoff)
 		rc = sb_bufs_reserve(c, &s->grad, pt->bytes, 0, pt->label);
+	if (rc == 0 && s->handoff)
+		rc = sb_bufs_reserve(c, &s->ready, READY, 0, pt->label);
 	if (rc == 0)
 		rc = c->be->fill(c, s->act.send, pt->count, SB_INT32, 0);
-	s->nsteps = s->nlat = 0; /* a new point: a new record */
+	s->nsteps = s->nlat_f = s->nlat_b = s->npost = s->ndone = 0; /* a new point */
+	s->offset[0] = s->offset[1] = 0;
+	if (rc == 0 && s->handoff && c->be->ctl_clock_offset)
+		rc = c->be->ctl_clock_offset(c, &s->offset[0]);
 	s->fsum = s->bsum = 0;
 	s->fn = s->bn = 0;
 	size_t tokens = pt->bytes / (4 * s->hidden);
@@ -345,32 +357,43 @@ static double work(struct sb_ctx *x, int backward)
 	return t;
 }
 
-/* Stamp an outgoing payload (check steps): header, then the sender's pattern for mb. */
-static void stamp(struct pipe *s, struct sb_comm *c, void *buf, const struct sb_point *pt, int mb,
-                  int dir, int to)
+/* Stamp an outgoing payload (check steps): the sender's pattern for mb after the header, then
+ * the header. Both go through the backend, so device buffers are stamped alike. */
+static int stamp(struct pipe *s, struct sb_comm *c, void *buf, const struct sb_point *pt, int mb,
+                 int dir)
 {
-	c->be->fill_rank(c, buf, pt->count, SB_INT32, c->rank, (unsigned)mb);
-	int32_t *h = buf;
-	h[0] = (int32_t)MAGIC;
-	h[1] = c->rank;
-	h[2] = mb;
-	h[3] = (int32_t)(s->step_id * 2 + (unsigned)dir);
-	if (s->corrupt && c->rank == 0 && mb == 0 && dir == 0 && to >= 0)
-		((unsigned char *)buf)[pt->bytes - 1] ^=
-		    0x5a; /* test switch: one corrupt handoff */
+	int32_t h[HEADER / 4] = {(int32_t)MAGIC, c->rank, mb,
+	                         (int32_t)(s->step_id * 2 + (unsigned)dir)};
+	int rc = c->be->fill_rank(c, (char *)buf + HEADER, pt->count - HEADER / 4, SB_INT32,
+	                          c->rank, (unsigned)mb);
+	if (rc == 0)
+		rc = sb_comm_put(c, buf, h, HEADER);
+	if (rc == 0 && s->corrupt && c->rank == 0 && mb == 0 && dir == 0) {
+		/* Test switch: one corrupt handoff, its last byte flipped. */
+		unsigned char last;
+		char *at = (char *)buf + pt->bytes - 1;
+		if ((rc = sb_comm_get(c, &last, at, 1)) == 0) {
+			last ^= 0x5a;
+			rc = sb_comm_put(c, at, &last, 1);
+		}
+	}
+	return rc;
 }
 
-/* Verify a received payload; counts a wrong handoff. */
-static void verify(struct pipe *s, const void *buf, const struct sb_point *pt, int mb, int dir,
-                   int from)
+/* Verify a received payload; a wrong header or body counts one wrong handoff. */
+static int verify(struct pipe *s, struct sb_comm *c, const void *buf, const struct sb_point *pt,
+                  int mb, int dir, int from)
 {
-	const int32_t *h = buf;
+	int32_t h[HEADER / 4];
 	size_t body = 0;
-	for (size_t i = HEADER / 4; i < pt->count; i++)
-		body += h[i] != (int32_t)sb_pattern_value(from, i, (unsigned)mb);
-	if (h[0] != (int32_t)MAGIC || h[1] != from || h[2] != mb ||
-	    h[3] != (int32_t)(s->step_id * 2 + (unsigned)dir) || body)
+	int rc = sb_comm_get(c, h, buf, HEADER);
+	if (rc == 0)
+		rc = c->be->check_rank(c, (const char *)buf + HEADER, pt->count - HEADER / 4,
+		                       SB_INT32, from, (unsigned)mb, &body);
+	if (rc == 0 && (h[0] != (int32_t)MAGIC || h[1] != from || h[2] != mb ||
+	                h[3] != (int32_t)(s->step_id * 2 + (unsigned)dir) || body))
 		s->wrong++;
+	return rc;
 }
 
 /* One transfer, as Megatron pairs them: send `out` (micro-batch mb_out) to `to` while
@@ -381,22 +404,26 @@ static int xfer(struct sb_ctx *x, const struct sb_point *pt, void *out, int to, 
 {
 	struct pipe *s = x->state;
 	struct sb_comm *c = x->comm;
+	int rc = 0;
 	if (to == SB_NO_PEER && from == SB_NO_PEER)
 		return 0;
-	if (s->checking && to != SB_NO_PEER)
-		stamp(s, c, out, pt, mb_out, dir_out, to);
+	if (s->checking && to != SB_NO_PEER && (rc = stamp(s, c, out, pt, mb_out, dir_out)))
+		return rc;
 	double t0 = sb_now();
-	int rc = c->be->sendrecv(c, to != SB_NO_PEER ? out : NULL, to,
-	                         from != SB_NO_PEER ? in : NULL, from, pt->bytes);
+	rc = c->be->sendrecv(c, to != SB_NO_PEER ? out : NULL, to, from != SB_NO_PEER ? in : NULL,
+	                     from, pt->bytes);
 	if (rc == 0)
 		rc = sb_comm_sync(c);
-	double t = sb_now() - t0;
+	double t = sb_now();
+	s->t_post = t0;
+	s->t_done = t;
 	if (rc || from == SB_NO_PEER)
 		return rc;
 	if (s->checking)
-		verify(s, in, pt, mb_in, dir_in, from);
-	else if (x->timed)
-		rc = push(&s->lat, &s->nlat, &s->caplat, t);
+		return verify(s, c, in, pt, mb_in, dir_in, from);
+	if (x->timed && !s->handoff)
+		rc = dir_in ? push(&s->lat_b, &s->nlat_b, &s->caplat_b, t - t0)
+		            : push(&s->lat_f, &s->nlat_f, &s->caplat_f, t - t0);
 	return rc;
 }
 
@@ -417,8 +444,20 @@ static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
 		return rc;
 	}
 	void *a_out = s->act.send, *a_in = s->act.recv, *g_out = s->grad.send, *g_in = s->grad.recv;
-	if (s->handoff)
-		return xfer(x, pt, a_out, next, 0, 0, a_in, prev, 0, 0);
+	if (s->handoff) {
+		/* First every receiver tells its sender it is ready (a 4-byte message back along
+		 * the chain), then the handoff: the receiver waits when the sender posts, as in a
+		 * pipeline whose consumer is ahead, and the barrier's exit order stays out of it.
+		 */
+		rc = c->be->sendrecv(c, s->ready.send, prev, s->ready.recv, next, READY);
+		if (rc == 0)
+			rc = sb_comm_sync(c);
+		if (rc == 0 && (rc = xfer(x, pt, a_out, next, 0, 0, a_in, prev, 0, 0)) == 0 &&
+		    x->timed &&
+		    !s->checking && (rc = push(&s->post, &s->npost, &s->cappost, s->t_post)) == 0)
+			rc = push(&s->done, &s->ndone, &s->capdone, s->t_done);
+		return rc;
+	}
 
 	double t0 = sb_now(), busy = 0;
 	int fm = 0, bm = 0; /* forward / backward micro-batches done */
@@ -492,31 +531,72 @@ static int pipeline_check(struct sb_ctx *x, const struct sb_point *pt, unsigned 
 	return rc;
 }
 
-/* Every rank's values at rank 0 (text through the control plane: once per point). */
-static int gather(struct sb_comm *c, const double *v, size_t n, double **all, size_t *nall)
+/* K arrays of doubles from every rank at rank 0 (text through the control plane, once per
+ * point). There out[r * k + j] is rank r's array j (malloc'd, n[r * k + j] values); NULL and
+ * 0 elsewhere. Free with free_sets. */
+struct sets {
+	double **v;
+	size_t *n;
+	int count;
+};
+
+static void free_sets(struct sets *g)
 {
-	char *text = malloc(n * 24 + 1), **parts = NULL;
+	for (int i = 0; g->v && i < g->count; i++)
+		free(g->v[i]);
+	free(g->v);
+	free(g->n);
+	memset(g, 0, sizeof *g);
+}
+
+static int gather_sets(struct sb_comm *c, int k, const double *const *v, const size_t *n,
+                       struct sets *g)
+{
+	size_t len = 1;
+	for (int j = 0; j < k; j++)
+		len += 24 * (n[j] + 1);
+	char *text = malloc(len), **parts = NULL;
 	if (!text)
 		return SB_ENOMEM;
 	size_t l = 0;
-	text[0] = '\0';
-	for (size_t i = 0; i < n; i++)
-		l += (size_t)sprintf(text + l, "%.9g ", v[i]);
+	for (int j = 0; j < k; j++) {
+		l += (size_t)sprintf(text + l, "%zu ", n[j]);
+		for (size_t i = 0; i < n[j]; i++)
+			l += (size_t)sprintf(text + l, "%.17g ", v[j][i]);
+	}
+	text[l] = '\0';
 	int rc = c->be->ctl_gatherv(c, text, &parts);
 	free(text);
-	*all = NULL;
-	*nall = 0;
+	memset(g, 0, sizeof *g);
 	if (rc || c->rank != 0)
 		return rc;
-	size_t cap = 0;
-	for (int r = 0; r < c->size && rc == 0; r++)
-		for (char *p = parts[r], *end; *p; p = end) {
-			double d = strtod(p, &end);
-			if (end == p)
+	g->count = c->size * k;
+	g->v = calloc((size_t)g->count, sizeof *g->v);
+	g->n = calloc((size_t)g->count, sizeof *g->n);
+	if (!g->v || !g->n)
+		rc = SB_ENOMEM;
+	for (int r = 0; r < c->size && rc == 0; r++) {
+		char *p = parts[r], *end;
+		for (int j = 0; j < k && rc == 0; j++) {
+			size_t m = strtoull(p, &end, 10), q = 0;
+			p = end;
+			double *d = malloc((m ? m : 1) * sizeof *d);
+			if (!d) {
+				rc = SB_ENOMEM;
 				break;
-			rc = push(all, nall, &cap, d);
+			}
+			for (; q < m; q++, p = end) {
+				d[q] = strtod(p, &end);
+				if (end == p)
+					break;
+			}
+			g->v[r * k + j] = d;
+			g->n[r * k + j] = q;
 		}
+	}
 	sb_strv_free(parts, c->size);
+	if (rc)
+		free_sets(g);
 	return rc;
 }
 
@@ -533,6 +613,127 @@ static double pct(double *v, size_t n, double p)
 		return NAN;
 	qsort(v, n, sizeof *v, cmp_double);
 	return sb_stats_percentile(v, n, p);
+}
+
+/* Append n values to a pool (rank 0). */
+static int pool_add(double **pool, size_t *n, size_t *cap, const double *v, size_t k)
+{
+	int rc = 0;
+	for (size_t i = 0; i < k && rc == 0; i++)
+		rc = push(pool, n, cap, v[i]);
+	return rc;
+}
+
+static void set_num(json_t *o, const char *key, double v)
+{
+	if (isfinite(v))
+		json_object_set_new(o, key, json_real(v));
+}
+
+/* The isolated handoff of boundary b -> b+1 in timed iteration i: from the moment both sides
+ * had posted (the later of the two posts) to the completion on the receiver, with the sender's
+ * clock brought onto the receiver's by the measured offset. Posting order varies with the
+ * barrier's exit skew; counting from the later post keeps that skew out, as a ping-pong's
+ * half round trip does. */
+static size_t handoff_lat(const struct sets *g, int b, double off, double *lat)
+{
+	const double *sp = g->v[b * 3 + 0], *rp = g->v[(b + 1) * 3 + 0],
+	             *rd = g->v[(b + 1) * 3 + 1];
+	size_t n = g->n[b * 3 + 0];
+	if (g->n[(b + 1) * 3 + 0] < n)
+		n = g->n[(b + 1) * 3 + 0];
+	if (g->n[(b + 1) * 3 + 1] < n)
+		n = g->n[(b + 1) * 3 + 1];
+	for (size_t i = 0; i < n; i++) {
+		double start = sp[i] - off > rp[i] ? sp[i] - off : rp[i];
+		lat[i] = rd[i] - start;
+	}
+	return n;
+}
+
+static int handoff_metrics(struct sb_ctx *x, const struct sb_point *pt, struct sb_metric *m)
+{
+	struct pipe *s = x->state;
+	struct sb_comm *c = x->comm;
+	int P = pt->stages, rc = 0;
+	double off = 0;
+	if (c->be->ctl_clock_offset && (rc = c->be->ctl_clock_offset(c, &s->offset[1])) == 0)
+		off = 0.5 * (s->offset[0] + s->offset[1]);
+	if (rc)
+		return rc;
+	const double *v[3] = {s->post, s->done, &off};
+	size_t n[3] = {s->npost, s->ndone, 1};
+	struct sets g;
+	if ((rc = gather_sets(c, 3, v, n, &g)) || c->rank != 0)
+		return rc;
+	double *pool = NULL, *lat = NULL;
+	size_t np = 0, cap = 0;
+	json_t *bl = json_array();
+	for (int b = 0; b + 1 < P && rc == 0; b++) {
+		double o = g.n[(b + 1) * 3 + 2] ? g.v[(b + 1) * 3 + 2][0] : 0;
+		free(lat);
+		if (!(lat = malloc((g.n[b * 3] + 1) * sizeof *lat))) {
+			rc = SB_ENOMEM;
+			break;
+		}
+		size_t k = handoff_lat(&g, b, o, lat);
+		rc = pool_add(&pool, &np, &cap, lat, k);
+		json_t *bo = json_object();
+		double p50 = pct(lat, k, 50);
+		set_num(bo, "handoff_p50", p50);
+		set_num(bo, "handoff_p99", pct(lat, k, 99));
+		set_num(bo, "bandwidth", (double)pt->bytes / p50);
+		json_object_set_new(bo, "n", json_integer((json_int_t)k));
+		set_num(bo, "clock_offset", o);
+		json_array_append_new(bl, bo);
+	}
+	m[0].value = pct(pool, np, 50);
+	m[1].value = pct(pool, np, 99);
+	m[2].value = (double)pt->bytes / m[0].value;
+	x->detail = json_pack("{s:o}", "boundaries", bl);
+	free(lat);
+	free(pool);
+	free_sets(&g);
+	return rc;
+}
+
+/* A schedule's handoffs per boundary b -> b+1: the forward receipts of stage b+1 and, in
+ * training, the backward receipts of stage b; pooled for the point's own figures. */
+static int schedule_handoffs(struct sb_ctx *x, const struct sb_point *pt, struct sb_metric *m)
+{
+	struct pipe *s = x->state;
+	struct sb_comm *c = x->comm;
+	int P = pt->stages, rc;
+	const double *v[2] = {s->lat_f, s->lat_b};
+	size_t n[2] = {c->rank < P ? s->nlat_f : 0, c->rank < P ? s->nlat_b : 0};
+	struct sets g;
+	if ((rc = gather_sets(c, 2, v, n, &g)) || c->rank != 0)
+		return rc;
+	double *pool = NULL;
+	size_t np = 0, cap = 0;
+	json_t *bl = json_array();
+	for (int b = 0; b + 1 < P && rc == 0; b++) {
+		double *f = g.v[(b + 1) * 2 + 0], *bw = g.v[b * 2 + 1];
+		size_t nf = g.n[(b + 1) * 2 + 0], nb = g.n[b * 2 + 1];
+		if ((rc = pool_add(&pool, &np, &cap, f, nf)) == 0)
+			rc = pool_add(&pool, &np, &cap, bw, nb);
+		json_t *bo = json_object();
+		set_num(bo, "handoff_p50", pct(f, nf, 50));
+		set_num(bo, "handoff_p99", pct(f, nf, 99));
+		json_object_set_new(bo, "n", json_integer((json_int_t)nf));
+		if (s->training) {
+			set_num(bo, "backward_p50", pct(bw, nb, 50));
+			set_num(bo, "backward_p99", pct(bw, nb, 99));
+			json_object_set_new(bo, "backward_n", json_integer((json_int_t)nb));
+		}
+		json_array_append_new(bl, bo);
+	}
+	m[0].value = pct(pool, np, 50);
+	m[1].value = pct(pool, np, 99);
+	x->detail = json_pack("{s:o}", "boundaries", bl);
+	free(pool);
+	free_sets(&g);
+	return rc;
 }
 
 static size_t pipeline_metrics(struct sb_ctx *x, const struct sb_point *pt,
@@ -552,10 +753,11 @@ static size_t pipeline_metrics(struct sb_ctx *x, const struct sb_point *pt,
 	int P = pt->stages;
 	double step = sum->median;
 	if (s->handoff) {
-		/* The isolated handoff: every boundary at once; the step is one handoff. */
-		m[0].value = step;
-		m[1].value = sum->p99;
-		m[2].value = (double)pt->bytes / step;
+		/* The isolated handoff: every boundary at once; the step is one handoff. Its
+		 * latency is taken per boundary from both sides' clocks (handoff_lat). */
+		if (handoff_metrics(x, pt, m))
+			sb_log_warn("%s: per-boundary handoff times could not be gathered",
+			            pt->label);
 		return k;
 	}
 	int M = pt->microbatches;
@@ -571,14 +773,8 @@ static size_t pipeline_metrics(struct sb_ctx *x, const struct sb_point *pt,
 	m[5].value = step - (M + P - 1) * (fb[0] + (s->training ? fb[1] : 0));
 	m[6].value = M / step;
 
-	/* Handoff latencies of every receiver. */
-	double *all = NULL;
-	size_t nall = 0;
-	if (gather(c, s->lat, s->nlat, &all, &nall) == 0 && c->rank == 0) {
-		m[1].value = pct(all, nall, 99);
-		m[0].value = pct(all, nall, 50);
-	}
-	free(all);
+	if (schedule_handoffs(x, pt, m))
+		sb_log_warn("%s: per-boundary handoff times could not be gathered", pt->label);
 
 	/* Bubble: a stage's idle share of each step, against the slowest stage's step time
 	 * (max over ranks), median over stages and steps. */
@@ -589,11 +785,19 @@ static size_t pipeline_metrics(struct sb_ctx *x, const struct sb_point *pt,
 		if (c->be->ctl_max(c, t, n) == 0) {
 			for (size_t i = 0; i < n; i++)
 				idle[i] = t[i] > 0 ? (t[i] - s->busy[i]) / t[i] : NAN;
-			all = NULL;
 			/* Ranks that are not stages of this point give no values. */
-			if (gather(c, idle, c->rank < P ? n : 0, &all, &nall) == 0 && c->rank == 0)
-				m[3].value = pct(all, nall, 50);
-			free(all);
+			const double *v[1] = {idle};
+			size_t ni[1] = {c->rank < P ? n : 0};
+			struct sets g;
+			if (gather_sets(c, 1, v, ni, &g) == 0 && c->rank == 0) {
+				double *pool = NULL;
+				size_t np = 0, cap = 0;
+				for (int r = 0; r < c->size; r++)
+					pool_add(&pool, &np, &cap, g.v[r], g.n[r]);
+				m[3].value = pct(pool, np, 50);
+				free(pool);
+			}
+			free_sets(&g);
 		}
 	}
 	free(t);
@@ -608,10 +812,14 @@ static void pipeline_teardown(struct sb_ctx *x)
 		return;
 	sb_bufs_release(x->comm, &s->act);
 	sb_bufs_release(x->comm, &s->grad);
+	sb_bufs_release(x->comm, &s->ready);
 	sb_gemm_free(&s->g);
 	free(s->busy);
 	free(s->wall);
-	free(s->lat);
+	free(s->lat_f);
+	free(s->lat_b);
+	free(s->post);
+	free(s->done);
 	free(s);
 	x->state = NULL;
 }

@@ -50,6 +50,22 @@ const struct sb_backend *sb_backend_find(const char *name)
 	return NULL;
 }
 
+int sb_comm_put(struct sb_comm *c, void *buf, const void *src, size_t bytes)
+{
+	if (c->be->put)
+		return c->be->put(c, buf, src, bytes);
+	memcpy(buf, src, bytes);
+	return 0;
+}
+
+int sb_comm_get(struct sb_comm *c, void *dst, const void *buf, size_t bytes)
+{
+	if (c->be->get)
+		return c->be->get(c, dst, buf, bytes);
+	memcpy(dst, buf, bytes);
+	return 0;
+}
+
 double sb_comm_now(struct sb_comm *c)
 {
 	return c->be->now ? c->be->now(c) : sb_now();

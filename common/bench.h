@@ -32,6 +32,10 @@ struct sb_ctx {
 	const struct sb_args *args;
 	void *state; /* the benchmark's own, set by setup */
 	int timed; /* set by the driver: 1 while steps are timed iterations (not warm-up) */
+	/* Set by the metrics hook on rank 0 (optional): more fields for the point record, such as
+	 * a pipeline's per-boundary figures under "boundaries". The driver hands it to the report
+	 * and releases it. */
+	json_t *detail;
 };
 
 #define SB_METRICS_MAX 8
@@ -67,7 +71,8 @@ struct sb_bench {
 	/* One check iteration (untimed): fill, run, compare. *wrong counts this rank's wrong
 	 * elements. iter varies the data from one check iteration to the next. */
 	int (*check)(struct sb_ctx *x, const struct sb_point *pt, unsigned iter, size_t *wrong);
-	/* Derived metrics from the summary of the per-iteration times; returns how many. */
+	/* Derived metrics from the summary of the per-iteration times; returns how many. Called on
+	 * every rank (it may use the control plane); with x->state NULL it only names them. */
 	size_t (*metrics)(struct sb_ctx *x, const struct sb_point *pt, const struct sb_summary *s,
 	                  struct sb_metric *m);
 	void (*teardown)(struct sb_ctx *x);

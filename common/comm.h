@@ -77,6 +77,15 @@ struct sb_backend {
 	/* Gather one string of any length per rank at rank 0: there *out is a malloc'd array of
 	 * size malloc'd strings (free with sb_strv_free); elsewhere *out is NULL. */
 	int (*ctl_gatherv)(struct sb_comm *c, const char *mine, char ***out);
+	/* Collective: how far rank r-1's host clock (sb_now()) is ahead of this rank's, in
+	 * seconds, so one-way times across the boundary r-1 -> r can be taken from two clocks.
+	 * 0 on rank 0 and where both ranks are on one host (one monotonic clock); otherwise
+	 * estimated from round trips. NULL: every rank reads one clock. */
+	int (*ctl_clock_offset)(struct sb_comm *c, double *prev);
+	/* Copy a few bytes between host memory and a data-path buffer (the pipeline's check
+	 * headers), complete on return; NULL where buffers are host memory (memcpy). */
+	int (*put)(struct sb_comm *c, void *buf, const void *src, size_t bytes);
+	int (*get)(struct sb_comm *c, void *dst, const void *buf, size_t bytes);
 	/* Where the data went, for every point record ("host memory", "device memory, NCCL",
 	 * "device memory staged through pinned host buffers"...); NULL: host memory. */
 	const char *(*data_path)(struct sb_comm *c);
@@ -101,6 +110,10 @@ static inline int sb_comm_sync(struct sb_comm *c)
 {
 	return c->be->sync ? c->be->sync(c) : 0;
 }
+
+/* put/get for any backend: memcpy where the backend has none. */
+int sb_comm_put(struct sb_comm *c, void *buf, const void *src, size_t bytes);
+int sb_comm_get(struct sb_comm *c, void *dst, const void *buf, size_t bytes);
 
 /* The time as the driver sees it: the backend's clock, or the host's monotonic clock. */
 double sb_comm_now(struct sb_comm *c);

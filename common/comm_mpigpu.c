@@ -157,6 +157,24 @@ static int mpigpu_allreduce(struct sb_comm *c, const void *send, void *recv, siz
 	return sb_gpu_copy_to_device(recv, send == recv ? p->hsend : p->hrecv, bytes, p->stream);
 }
 
+static int mpigpu_put(struct sb_comm *c, void *buf, const void *src, size_t bytes)
+{
+	struct mpigpu_priv *p = c->priv;
+	int rc = sb_gpu_copy_to_device(buf, src, bytes, p->stream);
+	if (rc == 0 && (rc = sb_gpu_stream_sync(p->stream)) == 0)
+		p->pending = 0;
+	return rc;
+}
+
+static int mpigpu_get(struct sb_comm *c, void *dst, const void *buf, size_t bytes)
+{
+	struct mpigpu_priv *p = c->priv;
+	int rc = sb_gpu_copy_to_host(dst, buf, bytes, p->stream);
+	if (rc == 0 && (rc = sb_gpu_stream_sync(p->stream)) == 0)
+		p->pending = 0;
+	return rc;
+}
+
 static int mpigpu_sendrecv(struct sb_comm *c, const void *send, int dst, void *recv, int src,
                            size_t bytes)
 {
@@ -228,6 +246,9 @@ const struct sb_backend sb_backend_mpigpu = {
     .ctl_max = sb__mpi_ctl_max,
     .ctl_sum = sb__mpi_ctl_sum,
     .ctl_gatherv = sb__mpi_ctl_gatherv,
+    .ctl_clock_offset = sb__mpi_ctl_clock_offset,
+    .put = mpigpu_put,
+    .get = mpigpu_get,
     .abort = sb__mpi_abort,
     .data_path = mpigpu_data_path,
     .describe = mpigpu_describe,

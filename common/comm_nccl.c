@@ -261,6 +261,20 @@ static int nccl_sendrecv(struct sb_comm *c, const void *send, int dst, void *rec
 	return nccl_wait(p, r, "ncclSend/ncclRecv");
 }
 
+static int nccl_put(struct sb_comm *c, void *buf, const void *src, size_t bytes)
+{
+	struct nccl_priv *p = c->priv;
+	int rc = sb_gpu_copy_to_device(buf, src, bytes, p->stream);
+	return rc ? rc : sb_gpu_stream_sync(p->stream);
+}
+
+static int nccl_get(struct sb_comm *c, void *dst, const void *buf, size_t bytes)
+{
+	struct nccl_priv *p = c->priv;
+	int rc = sb_gpu_copy_to_host(dst, buf, bytes, p->stream);
+	return rc ? rc : sb_gpu_stream_sync(p->stream);
+}
+
 /* Wait for the stream, watching for asynchronous NCCL errors (a remote rank that died) instead
  * of blocking in cudaStreamSynchronize. */
 static int nccl_sync(struct sb_comm *c)
@@ -356,6 +370,9 @@ const struct sb_backend sb_backend_nccl = {
     .ctl_max = sb__mpi_ctl_max,
     .ctl_sum = sb__mpi_ctl_sum,
     .ctl_gatherv = sb__mpi_ctl_gatherv,
+    .ctl_clock_offset = sb__mpi_ctl_clock_offset,
+    .put = nccl_put,
+    .get = nccl_get,
     .abort = nccl_abort,
     .data_path = nccl_data_path,
     .describe = nccl_describe,

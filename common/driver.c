@@ -367,12 +367,15 @@ int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_a
 			return fault(c, rep, &pts[i], rc);
 		}
 		r.nmetrics = b->metrics(&x, &pts[i], &r.summary, r.metrics);
+		r.detail = x.detail;
+		x.detail = NULL;
 		if (r.wrong)
 			failed_check = 1;
 		if (c->rank == 0)
 			rc = sb_report_point(rep, b, c, &m, &r);
 		free(r.samples);
 		free(r.dev_samples);
+		json_decref(r.detail);
 		/* A failed write must stop every rank, not just rank 0. */
 		long long st = rc;
 		c->be->ctl_sum(c, &st, 1);

@@ -53,6 +53,7 @@ struct sb_point_result {
 	struct sb_summary summary;
 	struct sb_metric metrics[SB_METRICS_MAX];
 	size_t nmetrics;
+	json_t *detail; /* the benchmark's extra record fields (rank 0), or NULL */
 	size_t checks_done;
 	long long wrong; /* wrong elements over all ranks and check iterations */
 };

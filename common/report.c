@@ -60,6 +60,35 @@ void sb_report_begin(struct sb_report *rep, const struct sb_bench *b, struct sb_
 	fflush(f);
 }
 
+/* A pipeline's per-boundary figures, one comment line each under the point's row. */
+static void boundary_lines(FILE *f, const json_t *bl)
+{
+	static const struct {
+		const char *key, *unit;
+		double scale;
+	} cols[] = {
+	    {"handoff_p50", "us", 1e6},  {"handoff_p99", "us", 1e6},  {"bandwidth", "GB/s", 1e-9},
+	    {"n", "", 1},                {"backward_p50", "us", 1e6}, {"backward_p99", "us", 1e6},
+	    {"backward_n", "", 1},       {"clock_offset", "us", 1e6},
+	};
+	size_t i;
+	const json_t *bo;
+	json_array_foreach(bl, i, bo)
+	{
+		const char *span = json_string_value(json_object_get(bo, "span"));
+		fprintf(f, "#   boundary %zu->%zu %-12s", i, i + 1, span ? span : "?");
+		for (size_t k = 0; k < sizeof cols / sizeof *cols; k++) {
+			const json_t *v = json_object_get(bo, cols[k].key);
+			if (json_is_number(v))
+				fprintf(f, " %s %.*f%s%s", cols[k].key, *cols[k].unit ? 3 : 0,
+				        json_number_value(v) * cols[k].scale, *cols[k].unit ? " " : "",
+				        cols[k].unit);
+		}
+		fputc('\n', f);
+	}
+	fflush(f);
+}
+
 int sb_report_point(struct sb_report *rep, const struct sb_bench *b, struct sb_comm *c,
                     const struct sb_method *m, const struct sb_point_result *r)
 {
@@ -104,16 +133,34 @@ int sb_report_point(struct sb_report *rep, const struct sb_bench *b, struct sb_c
 		fflush(f);
 	}
 	json_t *rec = sb_point_record(b, c, m, r, rep->points, rep->span);
-	if (pt->stages > 1 && rep->topo && rep->topo->nranks >= pt->stages) {
-		/* A pipeline's boundaries, stage i to i+1, each with the pair class it crosses. */
+	json_t *mine = r->detail ? json_object_get(r->detail, "boundaries") : NULL;
+	if (pt->stages > 1) {
+		/* A pipeline's boundaries, stage i to i+1: the pair class each crosses, and the
+		 * benchmark's own figures for it. */
 		json_t *bl = json_array();
-		for (int i = 0; i + 1 < pt->stages; i++)
-			json_array_append_new(
-			    bl, json_pack("{s:i,s:i,s:s}", "from", i, "to", i + 1, "span",
-			                  sb_pair_name(sb_topo_pair(&rep->topo->ranks[i],
-			                                            &rep->topo->ranks[i + 1]))));
+		for (int i = 0; i + 1 < pt->stages; i++) {
+			json_t *o = json_pack("{s:i,s:i}", "from", i, "to", i + 1);
+			if (rep->topo && rep->topo->nranks >= pt->stages)
+				json_object_set_new(
+				    o, "span",
+				    json_string(sb_pair_name(sb_topo_pair(
+					&rep->topo->ranks[i], &rep->topo->ranks[i + 1]))));
+			json_object_update(o, json_array_get(mine, (size_t)i));
+			json_array_append_new(bl, o);
+		}
 		json_object_set_new(rec, "boundaries", bl);
 	}
+	if (r->detail) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(r->detail, k, v)
+		{
+			if (strcmp(k, "boundaries") != 0)
+				json_object_set(rec, k, v);
+		}
+	}
+	if (rep->table && pt->stages > 2 && json_array_size(mine) > 0)
+		boundary_lines(rep->table, json_object_get(rec, "boundaries"));
 	int rc = 0;
 	if (rep->json) {
 		char *line =

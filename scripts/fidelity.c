@@ -8,7 +8,12 @@
  * of each side's median and of the per-round ratio scalebench / bare, with the smallest and
  * largest ratio.
  *
- * usage: sb_fidelity MIN MAX ITERS_SMALL ITERS_LARGE ROUNDS   (ITERS_LARGE from 1 MiB up) */
+ * With --handoff, the same for the pipeline's isolated handoff (--mode handoff, 2 stages: its
+ * handoff_p50) against a bare ping-pong's one-way time (half the round trip, barrier before
+ * each, separate send and receive buffers as in OSU's osu_latency), sizes x4.
+ *
+ * usage: sb_fidelity [--handoff] MIN MAX ITERS_SMALL ITERS_LARGE ROUNDS
+ *        (ITERS_LARGE from 1 MiB up) */
 #include "bench.h"
 #include "comm.h"
 #include "driver.h"
@@ -20,9 +25,13 @@
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 extern const struct sb_backend sb_backend_mpi;
 extern const struct sb_bench sb_bench_allreduce;
+extern const struct sb_bench sb_bench_pipeline;
+
+static const struct sb_bench *bench = &sb_bench_allreduce;
 
 static int cmp(const void *a, const void *b)
 {
@@ -51,6 +60,30 @@ static double bare(const float *s, float *r, size_t count, int iters, double *t)
 	return median(t, (size_t)iters);
 }
 
+/* The reference for the handoff: one-way time = half a round trip between ranks 0 and 1. */
+static double pingpong(const char *s, char *r, size_t bytes, int iters, double *t)
+{
+	int rank, n = (int)bytes;
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	for (int i = -10; i < iters; i++) {
+		MPI_Barrier(MPI_COMM_WORLD);
+		double t0 = sb_now();
+		if (rank == 0) {
+			MPI_Send(s, n, MPI_BYTE, 1, 0, MPI_COMM_WORLD);
+			MPI_Recv(r, n, MPI_BYTE, 1, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+		} else if (rank == 1) {
+			MPI_Recv(r, n, MPI_BYTE, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+			MPI_Send(s, n, MPI_BYTE, 0, 0, MPI_COMM_WORLD);
+		}
+		if (i >= 0)
+			t[i] = (sb_now() - t0) / 2;
+	}
+	/* Rank 0 timed the round trips; everyone gets its figure. */
+	double m = median(t, (size_t)iters);
+	MPI_Bcast(&m, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+	return m;
+}
+
 /* The harness, set up for one size. */
 struct harness {
 	struct sb_args a;
@@ -65,11 +98,12 @@ static void harness_setup(struct harness *h, struct sb_comm *c, size_t bytes, in
 {
 	snprintf(h->b, sizeof h->b, "%zu", bytes);
 	snprintf(h->n, sizeof h->n, "%d", iters);
-	char *argv[] = {"sb_fidelity", "allreduce", "-b", h->b, "-e", h->b, "-n",
-	                h->n,          "-w",        "10", "-c", "0",  NULL};
-	const struct sb_opt *tables[] = {sb_bench_allreduce.opts, sb_common_opts, NULL};
+	char *argv[] = {"sb_fidelity", (char *)bench->name, "-b", h->b, "-e", h->b, "-n", h->n,
+	                "-w",          "10",                "-c", "0",  "--mode", "handoff", NULL};
+	const struct sb_opt *tables[] = {bench->opts, sb_common_opts, NULL};
 	char err[256];
-	if (sb_args_parse(&h->a, tables, 12, argv, 2, err, sizeof err)) {
+	if (sb_args_parse(&h->a, tables, bench == &sb_bench_pipeline ? 14 : 12, argv, 2, err,
+	                  sizeof err)) {
 		fprintf(stderr, "sb_fidelity: %s\n", err);
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
@@ -77,24 +111,34 @@ static void harness_setup(struct harness *h, struct sb_comm *c, size_t bytes, in
 	h->x = (struct sb_ctx){.comm = c, .args = &h->a};
 	h->pts = NULL;
 	h->np = 0;
-	if (sb_bench_allreduce.setup(&h->x) || sb_bench_allreduce.points(&h->x, &h->pts, &h->np) ||
-	    h->np != 1 || sb_bench_allreduce.prepare(&h->x, &h->pts[0]))
+	if (bench->setup(&h->x) || bench->points(&h->x, &h->pts, &h->np) || h->np != 1 ||
+	    bench->prepare(&h->x, &h->pts[0]))
 		MPI_Abort(MPI_COMM_WORLD, 3);
 }
 
 static double harness_measure(struct harness *h)
 {
 	struct sb_point_result r;
-	if (sb_driver_measure(&sb_bench_allreduce, &h->x, &h->pts[0], &h->m, &r))
+	if (sb_driver_measure(bench, &h->x, &h->pts[0], &h->m, &r))
 		MPI_Abort(MPI_COMM_WORLD, 3);
+	double v = r.summary.median;
+	if (bench == &sb_bench_pipeline) {
+		/* The handoff's own figure, at rank 0, shared. */
+		struct sb_metric m[SB_METRICS_MAX];
+		bench->metrics(&h->x, &h->pts[0], &r.summary, m);
+		json_decref(h->x.detail);
+		h->x.detail = NULL;
+		v = m[0].value;
+		MPI_Bcast(&v, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+	}
 	free(r.samples);
-	return r.summary.median;
+	return v;
 }
 
 static void harness_teardown(struct harness *h)
 {
 	free(h->pts);
-	sb_bench_allreduce.teardown(&h->x);
+	bench->teardown(&h->x);
 }
 
 int main(int argc, char **argv)
@@ -102,10 +146,15 @@ int main(int argc, char **argv)
 	int rank, size;
 	char host[256];
 	sb_world_init(&argc, &argv, &rank, &size, host, sizeof host);
+	if (argc > 1 && strcmp(argv[1], "--handoff") == 0) {
+		bench = &sb_bench_pipeline;
+		argv++;
+		argc--;
+	}
 	if (argc != 6) {
 		if (rank == 0)
-			fprintf(stderr,
-			        "usage: sb_fidelity MIN MAX ITERS_SMALL ITERS_LARGE ROUNDS\n");
+			fprintf(stderr, "usage: sb_fidelity [--handoff] MIN MAX ITERS_SMALL "
+			                "ITERS_LARGE ROUNDS\n");
 		sb_world_fini();
 		return 2;
 	}
@@ -125,7 +174,8 @@ int main(int argc, char **argv)
 	       *rs = malloc((size_t)rounds * sizeof *rs);
 	if (rank == 0)
 		printf("# bytes harness_median_s bare_median_s ratio ratio_min ratio_max\n");
-	for (size_t bytes = min; bytes <= max; bytes *= 2) {
+	int handoff = bench == &sb_bench_pipeline;
+	for (size_t bytes = min; bytes <= max; bytes *= handoff ? 4 : 2) {
 		int iters = bytes >= (1u << 20) ? it_large : it_small;
 		size_t count = bytes / sizeof(float);
 		/* The bare loop's buffers come from the same allocator and fill as the harness's.
@@ -136,11 +186,13 @@ int main(int argc, char **argv)
 		harness_setup(&h, &c, bytes, iters);
 		for (int k = 0; k < rounds; k++) {
 			if (k % 2) {
-				bs[k] = bare(s, r, count, iters, t);
+				bs[k] = handoff ? pingpong((char *)s, (char *)r, bytes, iters, t)
+				                : bare(s, r, count, iters, t);
 				hs[k] = harness_measure(&h);
 			} else {
 				hs[k] = harness_measure(&h);
-				bs[k] = bare(s, r, count, iters, t);
+				bs[k] = handoff ? pingpong((char *)s, (char *)r, bytes, iters, t)
+				                : bare(s, r, count, iters, t);
 			}
 			rs[k] = hs[k] / bs[k];
 		}

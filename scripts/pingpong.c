@@ -1,6 +1,7 @@
 /* sb_pingpong: the bare reference for the pipeline's isolated handoff. Ranks 0 and 1 bounce
  * a message; one-way time = half the round trip, per iteration, median over ITERS (the usual
- * OSU/IMB definition).
+ * OSU/IMB definition). As in OSU's latency test, each rank sends from one buffer and receives
+ * into another, so a message is never the one that has just arrived.
  *
  * usage: sb_pingpong MIN MAX FACTOR ITERS   -> rank 0 prints "bytes one_way_median_s" */
 #include <mpi.h>
@@ -44,20 +45,21 @@ int main(int argc, char **argv)
 		MPI_Finalize();
 		return 2;
 	}
-	char *buf = malloc(max);
+	char *sbuf = malloc(max), *rbuf = malloc(max);
 	double *t = malloc((size_t)iters * sizeof *t);
-	memset(buf, 1, max);
+	memset(sbuf, 1, max);
+	memset(rbuf, 0, max);
 	for (size_t bytes = min; bytes <= max; bytes *= f) {
 		int n = (int)bytes;
 		for (int i = -10; i < iters; i++) { /* 10 warm-up round trips */
 			MPI_Barrier(MPI_COMM_WORLD);
 			double t0 = now();
 			if (rank == 0) {
-				MPI_Send(buf, n, MPI_BYTE, 1, 0, MPI_COMM_WORLD);
-				MPI_Recv(buf, n, MPI_BYTE, 1, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+				MPI_Send(sbuf, n, MPI_BYTE, 1, 0, MPI_COMM_WORLD);
+				MPI_Recv(rbuf, n, MPI_BYTE, 1, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
 			} else if (rank == 1) {
-				MPI_Recv(buf, n, MPI_BYTE, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-				MPI_Send(buf, n, MPI_BYTE, 0, 0, MPI_COMM_WORLD);
+				MPI_Recv(rbuf, n, MPI_BYTE, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+				MPI_Send(sbuf, n, MPI_BYTE, 0, 0, MPI_COMM_WORLD);
 			}
 			if (i >= 0)
 				t[i] = (now() - t0) / 2;
@@ -68,7 +70,8 @@ int main(int argc, char **argv)
 			       iters % 2 ? t[iters / 2] : 0.5 * (t[iters / 2 - 1] + t[iters / 2]));
 		fflush(stdout);
 	}
-	free(buf);
+	free(sbuf);
+	free(rbuf);
 	free(t);
 	MPI_Finalize();
 	return 0;
