@@ -117,12 +117,6 @@ static int pipeline_validate(const struct sb_args *a, int nranks, char *err, siz
 	    parse_list("stages", sb_arg_str(a, "stages"), 2, nranks, list, err, errlen) < 0)
 		return SB_EINVAL;
 	(void)nranks;
-	const char *be = sb_arg_str(a, "backend");
-	if (strcmp(be, "mpi") != 0 && strcmp(be, "fake") != 0) {
-		snprintf(err, errlen,
-		         "the pipeline runs on host memory (--backend mpi) so far, not %s", be);
-		return SB_EINVAL;
-	}
 	if (sb_arg_given(a, "mb-size") != sb_arg_given(a, "seq")) {
 		snprintf(err, errlen, "--mb-size and --seq go together (S = B x L x hidden x 4)");
 		return SB_EINVAL;
@@ -279,6 +273,12 @@ static int pipeline_points(struct sb_ctx *x, struct sb_point **pts, size_t *n)
 	return 0;
 }
 
+/* The stream for this stage's GPU work on a device backend, or NULL (host work). */
+static void *gpu_stream(struct sb_comm *c)
+{
+	return c->be->stream ? c->be->stream(c) : NULL;
+}
+
 static int pipeline_prepare(struct sb_ctx *x, const struct sb_point *pt)
 {
 	struct pipe *s = x->state;
@@ -299,7 +299,10 @@ static int pipeline_prepare(struct sb_ctx *x, const struct sb_point *pt)
 	size_t tokens = pt->bytes / (4 * s->hidden);
 	if (rc == 0 && s->gemm && !s->handoff && s->g.tokens != tokens) {
 		sb_gemm_free(&s->g);
-		if ((rc = sb_gemm_init(&s->g, tokens, s->hidden)))
+		void *stream = gpu_stream(c);
+		rc = stream ? sb_gemm_init_device(&s->g, tokens, s->hidden, stream)
+		            : sb_gemm_init(&s->g, tokens, s->hidden);
+		if (rc)
 			sb_log_fault("cannot allocate the GEMM of %zu x %zu for %s", tokens,
 			             s->hidden, pt->label);
 	}
@@ -320,41 +323,28 @@ static int push(double **v, size_t *n, size_t *cap, double x)
 	return 0;
 }
 
-/* One micro-batch's forward or backward work on this stage; returns its time. */
-static double work(struct sb_ctx *x, int backward);
-
-/* Busy work for `sec` seconds; returns the time actually spent. */
-static double compute(double sec)
-{
-	double t0 = sb_now(), t = t0;
-	if (sec <= 0)
-		return 0;
-	while ((t = sb_now()) - t0 < sec)
-		;
-	return t - t0;
-}
-
-static double work(struct sb_ctx *x, int backward)
+/* One micro-batch's forward or backward work on this stage, complete on return; its time is
+ * added to *busy. */
+static int work(struct sb_ctx *x, int backward, double *busy)
 {
 	struct pipe *s = x->state;
-	double t;
+	double t = 0;
+	int rc;
 	if (!s->gemm) {
-		t = compute(backward ? s->bwd : s->fwd);
+		rc = sb_spin(gpu_stream(x->comm), backward ? s->bwd : s->fwd, &t);
 	} else {
 		double t0 = sb_now();
-		if (backward)
-			sb_gemm_backward(&s->g);
-		else
-			sb_gemm_forward(&s->g);
+		rc = backward ? sb_gemm_backward(&s->g) : sb_gemm_forward(&s->g);
 		t = sb_now() - t0;
 	}
+	*busy += t;
 	if (x->timed && !s->checking) {
 		if (backward)
 			s->bsum += t, s->bn++;
 		else
 			s->fsum += t, s->fn++;
 	}
-	return t;
+	return rc;
 }
 
 /* Stamp an outgoing payload (check steps): the sender's pattern for mb after the header, then
@@ -466,16 +456,18 @@ static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
 #define SEND_FWD() (rc ? rc : xfer(x, pt, a_out, next, fm - 1, 0, NULL, SB_NO_PEER, 0, 0))
 #define RECV_BWD() (rc ? rc : xfer(x, pt, NULL, SB_NO_PEER, 0, 1, g_in, next, bm, 1))
 #define SEND_BWD() (rc ? rc : xfer(x, pt, g_out, prev, bm - 1, 1, NULL, SB_NO_PEER, 0, 1))
+#define FWD() (rc ? rc : (fm++, work(x, 0, &busy)))
+#define BWD() (rc ? rc : (bm++, work(x, 1, &busy)))
 	if (s->gpipe || !s->training) {
 		/* GPipe (and any forward-only schedule): all forwards, then all backwards. */
 		for (int m = 0; m < M && rc == 0; m++) {
 			rc = RECV_FWD();
-			busy += work(x, 0), fm++;
+			rc = FWD();
 			rc = SEND_FWD();
 		}
 		for (int m = 0; m < M && s->training && rc == 0; m++) {
 			rc = RECV_BWD();
-			busy += work(x, 1), bm++;
+			rc = BWD();
 			rc = SEND_BWD();
 		}
 	} else {
@@ -487,15 +479,16 @@ static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
 		int warm = P - r - 1 < M ? P - r - 1 : M, steady = M - warm;
 		for (int i = 0; i < warm && rc == 0; i++) {
 			rc = RECV_FWD();
-			busy += work(x, 0), fm++;
+			rc = FWD();
 			rc = SEND_FWD();
 		}
 		if (steady > 0)
 			rc = RECV_FWD();
 		for (int i = 0; i < steady && rc == 0; i++) {
-			busy += work(x, 0), fm++;
-			rc = xfer(x, pt, a_out, next, fm - 1, 0, g_in, next, bm, 1);
-			busy += work(x, 1), bm++;
+			rc = FWD();
+			if (rc == 0)
+				rc = xfer(x, pt, a_out, next, fm - 1, 0, g_in, next, bm, 1);
+			rc = BWD();
 			if (rc == 0 && i == steady - 1)
 				rc = SEND_BWD();
 			else if (rc == 0)
@@ -503,7 +496,7 @@ static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
 		}
 		for (int i = 0; i < warm && rc == 0; i++) {
 			rc = RECV_BWD();
-			busy += work(x, 1), bm++;
+			rc = BWD();
 			rc = SEND_BWD();
 		}
 	}
@@ -511,6 +504,8 @@ static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
 #undef SEND_FWD
 #undef RECV_BWD
 #undef SEND_BWD
+#undef FWD
+#undef BWD
 	if (rc == 0 && x->timed && !s->checking) {
 		size_t nb = s->nsteps; /* busy and wall grow together; nsteps counts both */
 		if ((rc = push(&s->busy, &nb, &s->capbusy, busy)) == 0)
@@ -775,6 +770,22 @@ static size_t pipeline_metrics(struct sb_ctx *x, const struct sb_point *pt,
 
 	if (schedule_handoffs(x, pt, m))
 		sb_log_warn("%s: per-boundary handoff times could not be gathered", pt->label);
+	if (c->rank == 0 && x->detail) {
+		/* What the compute was and what it took (slowest stage's mean per micro-batch). */
+		json_t *o = json_pack("{s:s,s:s}", "kind", s->gemm ? "gemm" : "spin", "on",
+		                      gpu_stream(c) ? "gpu" : "cpu");
+		set_num(o, "forward_s", fb[0]);
+		if (s->training)
+			set_num(o, "backward_s", fb[1]);
+		if (s->gemm) {
+			json_object_set_new(o, "library", json_string(sb_gemm_library(&s->g)));
+			json_object_set_new(o, "tokens", json_integer((json_int_t)s->g.tokens));
+			json_object_set_new(o, "hidden", json_integer((json_int_t)s->g.hidden));
+			set_num(o, "forward_flops", sb_gemm_flops(&s->g));
+			set_num(o, "forward_flop_rate", sb_gemm_flops(&s->g) / fb[0]);
+		}
+		json_object_set_new(x->detail, "compute", o);
+	}
 
 	/* Bubble: a stage's idle share of each step, against the slowest stage's step time
 	 * (max over ranks), median over stages and steps. */

@@ -86,6 +86,9 @@ struct sb_backend {
 	 * headers), complete on return; NULL where buffers are host memory (memcpy). */
 	int (*put)(struct sb_comm *c, void *buf, const void *src, size_t bytes);
 	int (*get)(struct sb_comm *c, void *dst, const void *buf, size_t bytes);
+	/* Device backends: the GPU stream the data path runs on, for a benchmark's own GPU work
+	 * (the pipeline's compute); NULL hook on host backends. */
+	void *(*stream)(struct sb_comm *c);
 	/* Where the data went, for every point record ("host memory", "device memory, NCCL",
 	 * "device memory staged through pinned host buffers"...); NULL: host memory. */
 	const char *(*data_path)(struct sb_comm *c);

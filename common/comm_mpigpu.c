@@ -157,6 +157,11 @@ static int mpigpu_allreduce(struct sb_comm *c, const void *send, void *recv, siz
 	return sb_gpu_copy_to_device(recv, send == recv ? p->hsend : p->hrecv, bytes, p->stream);
 }
 
+static void *mpigpu_stream(struct sb_comm *c)
+{
+	return ((struct mpigpu_priv *)c->priv)->stream;
+}
+
 static int mpigpu_put(struct sb_comm *c, void *buf, const void *src, size_t bytes)
 {
 	struct mpigpu_priv *p = c->priv;
@@ -249,6 +254,7 @@ const struct sb_backend sb_backend_mpigpu = {
     .ctl_clock_offset = sb__mpi_ctl_clock_offset,
     .put = mpigpu_put,
     .get = mpigpu_get,
+    .stream = mpigpu_stream,
     .abort = sb__mpi_abort,
     .data_path = mpigpu_data_path,
     .describe = mpigpu_describe,

@@ -261,6 +261,11 @@ static int nccl_sendrecv(struct sb_comm *c, const void *send, int dst, void *rec
 	return nccl_wait(p, r, "ncclSend/ncclRecv");
 }
 
+static void *nccl_stream(struct sb_comm *c)
+{
+	return ((struct nccl_priv *)c->priv)->stream;
+}
+
 static int nccl_put(struct sb_comm *c, void *buf, const void *src, size_t bytes)
 {
 	struct nccl_priv *p = c->priv;
@@ -373,6 +378,7 @@ const struct sb_backend sb_backend_nccl = {
     .ctl_clock_offset = sb__mpi_ctl_clock_offset,
     .put = nccl_put,
     .get = nccl_get,
+    .stream = nccl_stream,
     .abort = nccl_abort,
     .data_path = nccl_data_path,
     .describe = nccl_describe,

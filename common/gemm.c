@@ -1,6 +1,10 @@
 #include "gemm.h"
 
 #include "error.h"
+#include "timer.h"
+#ifdef SB_HAVE_CUDA
+#include "gpu.h"
+#endif
 
 #include <cblas.h>
 #include <stdlib.h>
@@ -35,8 +39,52 @@ int sb_gemm_init(struct sb_gemm *g, size_t tokens, size_t hidden)
 	return 0;
 }
 
+int sb_gemm_init_device(struct sb_gemm *g, size_t tokens, size_t hidden, void *stream)
+{
+	memset(g, 0, sizeof *g);
+#ifdef SB_HAVE_CUDA
+	g->tokens = tokens;
+	g->hidden = hidden;
+	g->stream = stream;
+	size_t a = tokens * hidden, w = hidden * hidden;
+	float **bufs[] = {&g->x, &g->w, &g->y, &g->dy, &g->dx, &g->dw};
+	size_t sizes[] = {a, w, a, a, a, w};
+	int rc = 0;
+	for (size_t i = 0; i < 6 && rc == 0; i++)
+		if (!(*bufs[i] = sb_gpu_malloc(sizes[i] * sizeof(float))))
+			rc = SB_ENOMEM;
+	/* Small values as on the host (the zeroed outputs stay as they are). */
+	if (rc == 0)
+		rc = sb_gpu_fill_float(g->x, a, 1.0f / 64, stream);
+	if (rc == 0)
+		rc = sb_gpu_fill_float(g->w, w, 1.0f / 64, stream);
+	if (rc == 0)
+		rc = sb_gpu_fill_float(g->dy, a, 1.0f / 64, stream);
+	if (rc == 0)
+		rc = sb_gpu_blas_create(stream, &g->blas);
+	if (rc == 0)
+		rc = sb_gpu_stream_sync(stream);
+	if (rc)
+		sb_gemm_free(g);
+	return rc;
+#else
+	(void)g, (void)tokens, (void)hidden, (void)stream;
+	return SB_ENOTSUP;
+#endif
+}
+
 void sb_gemm_free(struct sb_gemm *g)
 {
+#ifdef SB_HAVE_CUDA
+	if (g->stream) {
+		float *bufs[] = {g->x, g->w, g->y, g->dy, g->dx, g->dw};
+		for (size_t i = 0; i < 6; i++)
+			sb_gpu_free(bufs[i]);
+		sb_gpu_blas_destroy(g->blas);
+		memset(g, 0, sizeof *g);
+		return;
+	}
+#endif
 	free(g->x);
 	free(g->w);
 	free(g->y);
@@ -46,20 +94,36 @@ void sb_gemm_free(struct sb_gemm *g)
 	memset(g, 0, sizeof *g);
 }
 
-void sb_gemm_forward(struct sb_gemm *g)
+int sb_gemm_forward(struct sb_gemm *g)
 {
 	int t = (int)g->tokens, h = (int)g->hidden;
+#ifdef SB_HAVE_CUDA
+	if (g->stream) {
+		int rc = sb_gpu_sgemm(g->blas, 0, 0, t, h, h, g->x, h, g->w, h, g->y, h);
+		return rc ? rc : sb_gpu_stream_sync(g->stream);
+	}
+#endif
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, h, h, 1.0f, g->x, h, g->w, h,
 	            0.0f, g->y, h);
+	return 0;
 }
 
-void sb_gemm_backward(struct sb_gemm *g)
+int sb_gemm_backward(struct sb_gemm *g)
 {
 	int t = (int)g->tokens, h = (int)g->hidden;
+#ifdef SB_HAVE_CUDA
+	if (g->stream) {
+		int rc = sb_gpu_sgemm(g->blas, 0, 1, t, h, h, g->dy, h, g->w, h, g->dx, h);
+		if (rc == 0)
+			rc = sb_gpu_sgemm(g->blas, 1, 0, h, h, t, g->x, h, g->dy, h, g->dw, h);
+		return rc ? rc : sb_gpu_stream_sync(g->stream);
+	}
+#endif
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, h, h, 1.0f, g->dy, h, g->w, h, 0.0f,
 	            g->dx, h);
 	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, h, h, t, 1.0f, g->x, h, g->dy, h, 0.0f,
 	            g->dw, h);
+	return 0;
 }
 
 double sb_gemm_flops(const struct sb_gemm *g)
@@ -67,7 +131,32 @@ double sb_gemm_flops(const struct sb_gemm *g)
 	return 2.0 * (double)g->tokens * (double)g->hidden * (double)g->hidden;
 }
 
-const char *sb_gemm_library(void)
+const char *sb_gemm_library(const struct sb_gemm *g)
 {
+#ifdef SB_HAVE_CUDA
+	if (g && g->stream)
+		return sb_gpu_blas_version();
+#endif
+	(void)g;
 	return openblas_get_config();
+}
+
+int sb_spin(void *stream, double sec, double *spent)
+{
+	double t0 = sb_now(), t = t0;
+	int rc = 0;
+	if (sec > 0 && stream) {
+#ifdef SB_HAVE_CUDA
+		if ((rc = sb_gpu_spin(sec, stream)) == 0)
+			rc = sb_gpu_stream_sync(stream);
+		t = sb_now();
+#else
+		rc = SB_ENOTSUP;
+#endif
+	} else if (sec > 0) {
+		while ((t = sb_now()) - t0 < sec)
+			;
+	}
+	*spent = t - t0;
+	return rc;
 }

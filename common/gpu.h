@@ -63,6 +63,21 @@ int sb_gpu_graph_capture(void *stream, int (*issue)(void *arg), void *arg, struc
 int sb_gpu_graph_launch(struct sb_gpu_graph *g, void *stream);
 void sb_gpu_graph_destroy(struct sb_gpu_graph *g);
 
+/* Compute for the pipeline's stages, on the stream (asynchronous). A busy kernel that runs for
+ * `sec` seconds by the GPU's global timer (one thread: the duration is the point, not the
+ * FLOPs). */
+int sb_gpu_spin(double sec, void *stream);
+/* Fill a float buffer with one value. */
+int sb_gpu_fill_float(float *buf, size_t count, float v, void *stream);
+/* cuBLAS: a handle bound to the stream; C = op(A) op(B) in row-major storage, C is m x n and
+ * op(A) m x k, trans_a / trans_b 1 for the transpose. */
+int sb_gpu_blas_create(void *stream, void **handle);
+void sb_gpu_blas_destroy(void *handle);
+int sb_gpu_sgemm(void *handle, int trans_a, int trans_b, int m, int n, int k, const float *a,
+                 int lda, const float *b, int ldb, float *c, int ldc);
+/* The cuBLAS version, for the record ("cuBLAS 13.0.0"). */
+const char *sb_gpu_blas_version(void);
+
 /* Device-to-device copy bandwidth of the current device (bytes per copy, iterations), for
  * the record: B/s, by CUDA events. */
 int sb_gpu_copy_bandwidth(size_t bytes, int iters, double *bps);

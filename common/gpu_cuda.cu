@@ -6,6 +6,7 @@ extern "C" {
 #include "pattern.h"
 }
 
+#include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -440,4 +441,94 @@ int sb_gpu_copy_bandwidth(size_t bytes, int iters, double *bps)
 	sb_gpu_free(a);
 	sb_gpu_free(b);
 	return rc;
+}
+
+/* The pipeline's compute. */
+
+__global__ void spin_kernel(unsigned long long ns)
+{
+	unsigned long long t0, t;
+	asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
+	do
+		asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+	while (t - t0 < ns);
+}
+
+int sb_gpu_spin(double sec, void *stream)
+{
+	if (sec <= 0)
+		return 0;
+	spin_kernel<<<1, 1, 0, STREAM(stream)>>>((unsigned long long)(sec * 1e9));
+	CU(cudaGetLastError());
+	return 0;
+}
+
+__global__ void fill_float_kernel(float *b, size_t n, float v)
+{
+	for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+	     i += (size_t)gridDim.x * blockDim.x)
+		b[i] = v;
+}
+
+int sb_gpu_fill_float(float *buf, size_t count, float v, void *stream)
+{
+	fill_float_kernel<<<blocks(count), 256, 0, STREAM(stream)>>>(buf, count, v);
+	CU(cudaGetLastError());
+	return 0;
+}
+
+#define BLAS(call)                                                                                 \
+	do {                                                                                       \
+		cublasStatus_t st_ = (call);                                                       \
+		if (st_ != CUBLAS_STATUS_SUCCESS) {                                                \
+			sb_log_fault("%s failed: %s", #call, cublasGetStatusString(st_));          \
+			return SB_ECOMM;                                                           \
+		}                                                                                  \
+	} while (0)
+
+int sb_gpu_blas_create(void *stream, void **handle)
+{
+	cublasHandle_t h;
+	BLAS(cublasCreate(&h));
+	cublasStatus_t st = cublasSetStream(h, STREAM(stream));
+	if (st != CUBLAS_STATUS_SUCCESS) {
+		cublasDestroy(h);
+		sb_log_fault("cublasSetStream failed: %s", cublasGetStatusString(st));
+		return SB_ECOMM;
+	}
+	*handle = h;
+	return 0;
+}
+
+void sb_gpu_blas_destroy(void *handle)
+{
+	if (handle)
+		cublasDestroy((cublasHandle_t)handle);
+}
+
+/* Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: the same call with the
+ * operands swapped and m, n exchanged. */
+int sb_gpu_sgemm(void *handle, int trans_a, int trans_b, int m, int n, int k, const float *a,
+                 int lda, const float *b, int ldb, float *c, int ldc)
+{
+	const float one = 1.0f, zero = 0.0f;
+	BLAS(cublasSgemm((cublasHandle_t)handle, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+	                 trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &one, b, ldb, a, lda, &zero,
+	                 c, ldc));
+	return 0;
+}
+
+const char *sb_gpu_blas_version(void)
+{
+	static char v[32];
+	int ma = 0, mi = 0, pa = 0;
+	if (!v[0]) {
+		if (cublasGetProperty(MAJOR_VERSION, &ma) == CUBLAS_STATUS_SUCCESS &&
+		    cublasGetProperty(MINOR_VERSION, &mi) == CUBLAS_STATUS_SUCCESS &&
+		    cublasGetProperty(PATCH_LEVEL, &pa) == CUBLAS_STATUS_SUCCESS)
+			snprintf(v, sizeof v, "cuBLAS %d.%d.%d", ma, mi, pa);
+		else
+			snprintf(v, sizeof v, "cuBLAS (version unknown)");
+	}
+	return v;
 }

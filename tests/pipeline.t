@@ -13,7 +13,7 @@
 # fall on either side of the ideal): there only the run, the checks and a sane bubble are
 # asserted.
 . "$(dirname "$0")/lib.sh"
-plan 38
+plan 45
 export MPIEXEC_TIMEOUT=${MPIEXEC_TIMEOUT:-300}
 within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 
@@ -58,6 +58,40 @@ is "$(jq -r 'select(.type == "point") | .check.status' "$f" | sort -u)" ok "hand
 jq -e -s '[.[] | select(.type == "point") | .metrics.bandwidth.value > 0] | all' "$f" >/dev/null
 ok $? "handoff mode: a bandwidth per point"
 
+# Per boundary: the handoff's latency from both sides' clocks. Each iteration's handoff lies
+# within its step, so its median cannot exceed the step's; three stages give two boundaries,
+# and the table a line for each.
+sbrun 3 pipeline --mode handoff -b 1K -e 64K -f 64 -n 200 -c 1 --out "$TMP/hb" >"$TMP/hb.out" 2>&1
+f=$(runfile_in "$TMP/hb")
+jq -s -e '[.[] | select(.type == "point") | (.boundaries | length) == 2 and
+	([.boundaries[] | .handoff_p50 > 0 and .handoff_p99 >= .handoff_p50 and .bandwidth > 0 and
+	  .n == 200 and .clock_offset == 0] | all) and
+	.metrics.handoff_p50.value <= .summary.median] | all' "$f" >/dev/null
+ok $? "3-stage handoff: two boundaries, each with p50 <= p99, bandwidth, 200 samples, one clock; pooled p50 <= the step's" ||
+	diag "$(jq -c 'select(.type == "point") | [.summary.median, .boundaries]' "$f")"
+is "$(grep -c '^#   boundary [01]->[12] ' "$TMP/hb.out")" 4 "the table has a line per boundary and point"
+# Across hosts the sender's clock is brought onto the receiver's by a round-trip estimate; forced
+# on one host (one clock), the estimate must come out near 0 (within 20 us: the error is at most
+# half the shortest of 32 round trips, a few microseconds here).
+SB_CLOCK_ESTIMATE=1 sbrun 2 pipeline --mode handoff --bytes 1K -n 100 --out "$TMP/ce" >/dev/null 2>&1
+f=$(runfile_in "$TMP/ce")
+jq -s -e '[.[] | select(.type == "point") | .boundaries[0].clock_offset | fabs < 20e-6] | all' \
+	"$f" >/dev/null
+ok $? "a forced clock-offset estimate on one host: $(jq -r 'select(.type == "point") | .boundaries[0].clock_offset' "$f") s, near 0"
+# A training schedule: forward and backward handoffs per boundary, M per step each.
+f=$(runfile_in "$TMP/1f1b--training")
+jq -s -e '[.[] | select(.type == "point") | .boundaries[0] | .n == 160 and .backward_n == 160 and
+	.handoff_p50 > 0 and .backward_p50 > 0] | all' "$f" >/dev/null
+ok $? "1F1B training: per boundary, 8 x 20 forward and 8 x 20 backward handoffs"
+jq -s -e '[.[] | select(.type == "point") | .compute.kind == "spin" and .compute.on == "cpu" and
+	(.compute.forward_s - 0.002 | fabs) < 0.0005] | all' "$f" >/dev/null
+ok $? "the record says what the compute was and its measured 2 ms"
+# The one-sided MPI path (MPI_Send / MPI_Recv) splits messages beyond the count limit too.
+SB_MPI_MAX_COUNT=1000 sbrun 2 pipeline --mode handoff --bytes 10000 -n 20 -c 2 --out "$TMP/mc" \
+	>/dev/null 2>&1
+is "$(jq -r 'select(.type == "point") | .check.status' "$(runfile_in "$TMP/mc")")" ok \
+	"handoffs split in pieces of 1000 bytes arrive whole"
+
 # Sweeps over M in one invocation: one point each, each against its own ideal.
 sbrun 2 pipeline --microbatches 2,8 --bytes 1K --compute-us 2000 --steps 5 -w 1 --out "$TMP/m" \
 	>/dev/null 2>&1
@@ -94,6 +128,10 @@ jq -s -e '[.[] | select(.type == "point")][0] | .params as $p |
 ok $? "gemm: bubble = ideal + M/(M+P-1) x exposed / step, within 0.1" ||
 	diag "$(jq -c 'select(.type == "point") | [.metrics.bubble.value, .metrics.bubble_ideal.value,
 		.metrics.exposed.value, .summary.median]' "$f")"
+
+jq -s -e '[.[] | select(.type == "point") | .compute.library | test("OpenBLAS")] | all' \
+	"$(runfile_in "$TMP/g")" >/dev/null 2>&1
+ok $? "gemm compute names its BLAS"
 
 # A corrupted handoff is caught.
 SB_PIPE_CORRUPT=1 sbrun 2 pipeline --bytes 1K --microbatches 4 --steps 3 -w 1 -c 1 \

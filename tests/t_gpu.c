@@ -1,10 +1,12 @@
 /* The GPU pieces (gpu.h): check-pattern kernels against the host's pattern code, copies,
  * events, graphs. Skips where the build has no CUDA or the machine no GPU. */
 #include "comm.h"
+#include "gemm.h"
 #include "gpu_info.h"
 #include "pattern.h"
 #include "tap.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,7 @@ int main(void)
 	char why[256];
 	if (sb_gpu_count(why, sizeof why) <= 0)
 		tap_skip_all("%s", why);
-	tap_plan(16);
+	tap_plan(22);
 	int dev = -1;
 	is_int(sb_gpu_select(0, -1, &dev, why, sizeof why), 0, "a device is selected");
 	char bus[32] = "";
@@ -90,6 +92,39 @@ int main(void)
 	sb_gpu_graph_destroy(g);
 	sb_gpu_free(a);
 	sb_gpu_free(b);
+
+	/* The pipeline's GPU compute: cuBLAS GEMMs equal OpenBLAS's on the same inputs (small
+	 * exact values: products of multiples of 1/64 sum exactly in float), and the spin kernel
+	 * lasts what it was asked. */
+	struct sb_gemm hg, dg;
+	const size_t tok = 48, hid = 96, an = tok * hid, wn = hid * hid;
+	is_int(sb_gemm_init_device(&dg, tok, hid, s), 0, "a device GEMM of %zu x %zu", tok, hid);
+	sb_gemm_init(&hg, tok, hid);
+	/* The same inputs on both sides: the host's, copied over. */
+	sb_gpu_copy_to_device(dg.x, hg.x, an * sizeof(float), s);
+	sb_gpu_copy_to_device(dg.w, hg.w, wn * sizeof(float), s);
+	sb_gpu_copy_to_device(dg.dy, hg.dy, an * sizeof(float), s);
+	is_int(sb_gemm_forward(&dg), 0, "forward on the GPU");
+	sb_gemm_forward(&hg);
+	is_int(sb_gemm_backward(&dg), 0, "backward on the GPU");
+	sb_gemm_backward(&hg);
+	float *y = malloc(an * sizeof *y), *dw = malloc(wn * sizeof *dw);
+	sb_gpu_copy_to_host(y, dg.y, an * sizeof(float), s);
+	sb_gpu_copy_to_host(dw, dg.dw, wn * sizeof(float), s);
+	sb_gpu_stream_sync(s);
+	size_t bad = 0;
+	for (size_t i = 0; i < an; i++)
+		bad += fabsf(y[i] - hg.y[i]) > 1e-4f * (1 + fabsf(hg.y[i]));
+	for (size_t i = 0; i < wn; i++)
+		bad += fabsf(dw[i] - hg.dw[i]) > 1e-4f * (1 + fabsf(hg.dw[i]));
+	is_int(bad, 0, "Y = XW and dW = X^T dY agree with OpenBLAS (%s)", sb_gemm_library(&dg));
+	free(y);
+	free(dw);
+	sb_gemm_free(&dg);
+	sb_gemm_free(&hg);
+	double spent = 0;
+	is_int(sb_spin(s, 2e-3, &spent), 0, "a 2 ms spin kernel");
+	ok(spent >= 2e-3 && spent < 0.2, "it lasted %.3f ms", spent * 1e3);
 	sb_gpu_stream_destroy(s);
 	return tap_done();
 }
