@@ -15,10 +15,13 @@ const struct sb_bench *const sb_benches[] = {
     NULL,
 };
 
-/* `scalebench suite`: the default set, one run file. */
-const struct sb_bench *const sb_suite[] = {
-    &sb_bench_allreduce,
-    NULL,
+/* `scalebench suite`: the default set, one run file. The pipeline twice: the isolated
+ * handoff, then a 1F1B training step over the same sizes (no compute: all communication). */
+const struct sb_suite_entry sb_suite[] = {
+    {&sb_bench_allreduce, {NULL}},
+    {&sb_bench_pipeline, {"--mode", "handoff", NULL}},
+    {&sb_bench_pipeline, {"--training", NULL}},
+    {NULL, {NULL}},
 };
 
 const struct sb_bench *sb_bench_find(const char *name)

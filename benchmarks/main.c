@@ -20,8 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-extern const struct sb_bench *const sb_suite[];
-
 /* What the watchdog thread needs to close the run file. */
 static struct {
 	int rank;
@@ -76,10 +74,14 @@ static void print_list(void)
 		printf("  %-12s %s (needs %d+ rank%s)\n", sb_benches[i]->name,
 		       sb_benches[i]->summary, sb_benches[i]->min_ranks,
 		       sb_benches[i]->min_ranks == 1 ? "" : "s");
-	printf("suite:\n ");
-	for (size_t i = 0; sb_suite[i]; i++)
-		printf(" %s", sb_suite[i]->name);
-	printf("\nbackends:\n");
+	printf("suite (in order, one run file):\n");
+	for (size_t i = 0; sb_suite[i].bench; i++) {
+		printf("  %s", sb_suite[i].bench->name);
+		for (size_t k = 0; k < SB_SUITE_ARGS && sb_suite[i].args[k]; k++)
+			printf(" %s", sb_suite[i].args[k]);
+		printf("\n");
+	}
+	printf("backends:\n");
 	for (size_t i = 0; sb_backends[i]; i++) {
 		const struct sb_backend *be = sb_backends[i];
 		const char *why = be->unavailable ? be->unavailable() : NULL;
@@ -165,18 +167,27 @@ static int parse(struct sb_args *a, const struct sb_bench *b, int argc, char **a
 }
 
 /* The options of benchmark b: the parsed command line for a single benchmark; for `suite`,
- * whose command line holds common options only, the command line parsed again with b's table
- * so b gets its own defaults for the rest. NULL (message printed) on bad input. */
-static const struct sb_args *bench_args(const struct sb_bench *b, const struct sb_bench *single,
-                                        const struct sb_args *args, struct sb_args *store, int argc,
-                                        char **argv)
+ * whose command line holds common options only, the suite entry's own options followed by the
+ * command line, parsed with b's table so b gets its own defaults for the rest. NULL (message
+ * printed) on bad input. */
+static const struct sb_args *bench_args(const struct sb_bench *b, const char *const *extra,
+                                        const struct sb_bench *single, const struct sb_args *args,
+                                        struct sb_args *store, int argc, char **argv)
 {
 	if (single)
 		return args;
-	char err[512];
+	char err[512], *av[SB_SUITE_ARGS + 64];
+	int ac = 0;
+	av[ac++] = argv[0];
+	av[ac++] = argv[1];
+	for (size_t k = 0; extra && k < SB_SUITE_ARGS && extra[k]; k++)
+		av[ac++] = (char *)extra[k];
+	for (int i = 2; i < argc && ac < (int)(sizeof av / sizeof *av) - 1; i++)
+		av[ac++] = argv[i];
+	av[ac] = NULL;
 	const struct sb_opt *tables[3] = {b->opts ? b->opts : sb_common_opts,
 	                                  b->opts ? sb_common_opts : NULL, NULL};
-	if (sb_args_parse(store, tables, argc, argv, 2, err, sizeof err)) {
+	if (sb_args_parse(store, tables, ac, av, 2, err, sizeof err)) {
 		sb_log_usage("%s", err);
 		return NULL;
 	}
@@ -361,8 +372,13 @@ int main(int argc, char **argv)
 			        cmd);
 		return 2;
 	}
-	const struct sb_bench *one[2] = {single, NULL};
-	const struct sb_bench *const *benches = single ? one : sb_suite;
+	/* What runs: the one benchmark, or the suite's entries with their own options. */
+	const struct sb_bench *benches[16] = {single};
+	const char *const *extras[16] = {NULL};
+	for (size_t i = 0; !single && sb_suite[i].bench && i < 15; i++) {
+		benches[i] = sb_suite[i].bench;
+		extras[i] = sb_suite[i].args;
+	}
 
 	int rank, size;
 	char host[256];
@@ -399,12 +415,10 @@ int main(int argc, char **argv)
 		sb_log_usage("-G/--cuda-graph needs the nccl backend");
 		return finish(2);
 	}
-	for (size_t i = 0; benches[i] && sb_arg_flag(&args, "cuda-graph"); i++)
-		if (!(benches[i]->flags & SB_BENCH_CAN_GRAPH)) {
-			sb_log_usage("-G/--cuda-graph: %s cannot be replayed from a graph",
-			             benches[i]->name);
-			return finish(2);
-		}
+	if (single && sb_arg_flag(&args, "cuda-graph") && !(single->flags & SB_BENCH_CAN_GRAPH)) {
+		sb_log_usage("-G/--cuda-graph: %s cannot be replayed from a graph", single->name);
+		return finish(2);
+	}
 	if (why) {
 		sb_log_usage("backend '%s' is unavailable: %s", bname, why);
 		return finish(2);
@@ -415,14 +429,32 @@ int main(int argc, char **argv)
 		    bname);
 		return finish(2);
 	}
-	for (size_t i = 0; benches[i]; i++)
-		if (size < benches[i]->min_ranks) {
-			sb_log_usage("%s needs at least %d ranks, got %d (mpirun -np %d ...)",
-			             benches[i]->name, benches[i]->min_ranks, size,
-			             benches[i]->min_ranks);
-			return finish(2);
+	if (single && size < single->min_ranks) {
+		sb_log_usage("%s needs at least %d ranks, got %d (mpirun -np %d ...)", single->name,
+		             single->min_ranks, size, single->min_ranks);
+		return finish(2);
+	}
+	/* The suite runs what it can: entries needing more ranks, or a graph they cannot be
+	 * replayed from (-G), are left out with a note. */
+	size_t kept = 0;
+	for (size_t i = 0; !single && benches[i]; i++) {
+		const struct sb_bench *b = benches[i];
+		int graph = sb_arg_flag(&args, "cuda-graph") && !(b->flags & SB_BENCH_CAN_GRAPH);
+		if (size < b->min_ranks || graph) {
+			if (rank == 0 && graph)
+				sb_log_info("suite: %s left out: it cannot be replayed from a CUDA "
+				            "graph (-G)",
+				            b->name);
+			else if (rank == 0)
+				sb_log_info("suite: %s left out: it needs at least %d ranks",
+				            b->name, b->min_ranks);
+			continue;
 		}
-
+		benches[kept] = b;
+		extras[kept++] = extras[i];
+	}
+	if (!single)
+		benches[kept] = NULL;
 	char merr[256];
 	if (sb_method_validate(&args, merr, sizeof merr)) {
 		sb_log_usage("%s", merr);
@@ -436,7 +468,7 @@ int main(int argc, char **argv)
 		struct sb_args bargs;
 		char err[512];
 		const struct sb_args *ba =
-		    bench_args(benches[i], single, &args, &bargs, argc, argv);
+		    bench_args(benches[i], extras[i], single, &args, &bargs, argc, argv);
 		if (!ba || (benches[i]->validate &&
 		            benches[i]->validate(ba, size, err, sizeof err) == SB_EINVAL)) {
 			if (ba)
@@ -503,8 +535,15 @@ int main(int argc, char **argv)
 	int status = rc ? sb_exit_status(rc) : 0;
 	for (size_t i = 0; benches[i] && status < 3; i++) {
 		struct sb_args bargs;
-		rc = sb_driver_run(benches[i], &comm,
-		                   bench_args(benches[i], single, &args, &bargs, argc, argv), &rep);
+		if (rank == 0 && rep.table && extras[i] && extras[i][0]) {
+			printf("#\n# suite entry: %s", benches[i]->name);
+			for (size_t k = 0; k < SB_SUITE_ARGS && extras[i][k]; k++)
+				printf(" %s", extras[i][k]);
+			printf("\n");
+		}
+		rc = sb_driver_run(
+		    benches[i], &comm,
+		    bench_args(benches[i], extras[i], single, &args, &bargs, argc, argv), &rep);
 		int st = sb_exit_status(rc);
 		if (st > status)
 			status = st;

@@ -80,6 +80,15 @@ struct sb_bench {
 
 /* The explicit list of benchmarks, NULL-terminated (benchmarks/list.c). */
 extern const struct sb_bench *const sb_benches[];
+
+/* An entry of `scalebench suite`: a benchmark and the options it runs with there (before the
+ * command line's common options), NULL-terminated. */
+#define SB_SUITE_ARGS 6
+struct sb_suite_entry {
+	const struct sb_bench *bench;
+	const char *args[SB_SUITE_ARGS];
+};
+extern const struct sb_suite_entry sb_suite[]; /* ends with a NULL bench */
 const struct sb_bench *sb_bench_find(const char *name);
 
 /* Sizes from the common -b/-e/-f options: b, b*f, b*f^2, ... <= e, each rounded down to a

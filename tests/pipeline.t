@@ -13,7 +13,7 @@
 # fall on either side of the ideal): there only the run, the checks and a sane bubble are
 # asserted.
 . "$(dirname "$0")/lib.sh"
-plan 45
+plan 49
 export MPIEXEC_TIMEOUT=${MPIEXEC_TIMEOUT:-300}
 within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 
@@ -140,6 +140,20 @@ is $? 1 "a corrupted handoff: exit 1"
 f=$(runfile_in "$TMP/c")
 is "$(jq -r 'select(.type == "point") | "\(.check.status) \(.check.wrong)"' "$f")" "failed 1" \
 	"exactly one wrong handoff counted"
+
+# The suite: the all-reduce, then the pipeline's isolated handoff and a 1F1B training step, in
+# one run file; with 1 rank the pipeline is left out with a note.
+sbrun 2 suite -e 64K --max-time 0.2 --out "$TMP/su" >/dev/null 2>&1
+is $? 0 "suite on 2 ranks: exit 0"
+f=$(runfile_in "$TMP/su")
+is "$(jq -r 'select(.type == "point") | "\(.benchmark) \(.params.schedule // "-") \(.params.training // "-")"' "$f" |
+	uniq | tr '\n' ',')" "allreduce - -,pipeline handoff -,pipeline 1f1b true," \
+	"suite: allreduce, then the handoff, then 1F1B training"
+sbrun 1 suite -e 64 --max-time 0.2 --out "$TMP/s1" >/dev/null 2>"$TMP/s1.err"
+is "$? $(grep -c 'suite: pipeline left out: it needs at least 2 ranks' "$TMP/s1.err")" "0 2" \
+	"suite on 1 rank: exit 0, the two pipeline entries left out with a note"
+is "$(jq -r 'select(.type == "point") | .benchmark' "$(runfile_in "$TMP/s1")" | sort -u)" allreduce \
+	"and only all-reduce points in its run file"
 
 # Bad input: one message, exit 2.
 bad() {
