@@ -1,23 +1,28 @@
 /* pipeline: how fast stage i hands its activations to stage i+1, alone and inside a schedule.
  *
  * Stages are the ranks, in order. `--mode handoff`: every stage sends S bytes to the next at
- * once (a shift without wrap-around), the baseline. `--mode schedule`: one timed iteration is
- * one step of a GPipe or 1F1B (non-interleaved, Megatron's order) schedule over M
- * micro-batches: each forward receives the activation from the previous stage, computes, and
- * sends it on; in training each backward does the same in reverse with a gradient of the same
- * size. Compute is calibrated busy work (a spin on the monotonic clock), so its time is known
- * exactly and the rest of a step is communication or waiting.
+ * once (a shift without wrap-around), the baseline; each receiver first sends its sender a
+ * 4-byte "ready", and the handoff is timed from the later of the two posts to the receiver's
+ * completion, from both ranks' clocks (ctl_clock_offset brings them together across hosts).
+ * `--mode schedule`: one timed iteration is one step of a GPipe or 1F1B (non-interleaved,
+ * Megatron's order) schedule over M micro-batches: each forward receives the activation from
+ * the previous stage, computes, and sends it on; in training each backward does the same in
+ * reverse with a gradient of the same size. Compute is calibrated busy work (a spin on the
+ * monotonic clock, or a GPU kernel of that duration on device backends) or GEMMs (gemm.h:
+ * OpenBLAS, or cuBLAS on the backend's stream), complete before the next transfer, so its time
+ * is known and the rest of a step is communication or waiting.
  *
  * Measured per point: the step time (the driver's, slowest rank), throughput, the latency of
- * every handoff on the receiver (from entering the transfer to its completion), the bubble
- * (idle time of a stage / step time, median over stages and steps) beside the ideal
- * (P-1)/(M+P-1), and the exposed communication: step time minus the compute critical path
- * (M+P-1) x (forward + backward time per micro-batch).
+ * every handoff on the receiver (from entering the transfer to its completion), per boundary and
+ * pooled, the bubble (idle time of a stage / step time, median over stages and steps) beside
+ * the ideal (P-1)/(M+P-1), and the exposed communication: step time minus the compute critical
+ * path (M+P-1) x (forward + backward time per micro-batch, as measured).
  *
  * Checks (-c): a check step runs the same schedule with every payload stamped (a 16-byte
  * header: magic, sending stage, micro-batch, step and direction; the body the sending stage's
- * pattern for that micro-batch) and verified on receipt; a wrong, out-of-order or corrupt
- * handoff counts as one wrong. SB_PIPE_CORRUPT=1 (tests) corrupts one handoff of stage 0. */
+ * pattern for that micro-batch), written and read through the backend so device buffers work
+ * alike, and verified on receipt; a wrong, out-of-order or corrupt handoff counts as one
+ * wrong. SB_PIPE_CORRUPT=1 (tests) corrupts one handoff of stage 0. */
 #include "bench.h"
 #include "error.h"
 #include "gemm.h"
@@ -443,8 +448,8 @@ static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
 		if (rc == 0)
 			rc = sb_comm_sync(c);
 		if (rc == 0 && (rc = xfer(x, pt, a_out, next, 0, 0, a_in, prev, 0, 0)) == 0 &&
-		    x->timed &&
-		    !s->checking && (rc = push(&s->post, &s->npost, &s->cappost, s->t_post)) == 0)
+		    x->timed && !s->checking &&
+		    (rc = push(&s->post, &s->npost, &s->cappost, s->t_post)) == 0)
 			rc = push(&s->done, &s->ndone, &s->capdone, s->t_done);
 		return rc;
 	}

@@ -184,10 +184,10 @@ int sb__mpi_ctl_clock_offset(struct sb_comm *c, double *prev)
 				*prev = theirs - 0.5 * (t0 + t1);
 			}
 		}
-		for (int i = 0; answer && (r + 1) % 2 == phase && i < CLOCK_ROUNDS &&
-		                rc == MPI_SUCCESS;
-		     i++) {
-			rc = MPI_Recv(NULL, 0, MPI_BYTE, r + 1, CLOCK_TAG, p->comm, MPI_STATUS_IGNORE);
+		for (int i = 0;
+		     answer && (r + 1) % 2 == phase && i < CLOCK_ROUNDS && rc == MPI_SUCCESS; i++) {
+			rc = MPI_Recv(NULL, 0, MPI_BYTE, r + 1, CLOCK_TAG, p->comm,
+			              MPI_STATUS_IGNORE);
 			double t = sb_now();
 			if (rc == MPI_SUCCESS)
 				rc = MPI_Send(&t, 1, MPI_DOUBLE, r + 1, CLOCK_TAG, p->comm);

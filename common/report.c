@@ -67,8 +67,9 @@ static void boundary_lines(FILE *f, const json_t *bl)
 		const char *key, *unit;
 		double scale;
 	} cols[] = {
-	    {"handoff_p50", "us", 1e6},  {"handoff_p99", "us", 1e6},  {"bandwidth", "GB/s", 1e-9},
-	    {"n", "", 1},                {"backward_p50", "us", 1e6}, {"backward_p99", "us", 1e6},
+	    {"handoff_p50", "us", 1e6},  {"handoff_p99", "us", 1e6},
+	    {"bandwidth", "GB/s", 1e-9}, {"n", "", 1},
+	    {"backward_p50", "us", 1e6}, {"backward_p99", "us", 1e6},
 	    {"backward_n", "", 1},       {"clock_offset", "us", 1e6},
 	};
 	size_t i;
@@ -81,8 +82,8 @@ static void boundary_lines(FILE *f, const json_t *bl)
 			const json_t *v = json_object_get(bo, cols[k].key);
 			if (json_is_number(v))
 				fprintf(f, " %s %.*f%s%s", cols[k].key, *cols[k].unit ? 3 : 0,
-				        json_number_value(v) * cols[k].scale, *cols[k].unit ? " " : "",
-				        cols[k].unit);
+				        json_number_value(v) * cols[k].scale,
+				        *cols[k].unit ? " " : "", cols[k].unit);
 		}
 		fputc('\n', f);
 	}
@@ -144,7 +145,7 @@ int sb_report_point(struct sb_report *rep, const struct sb_bench *b, struct sb_c
 				json_object_set_new(
 				    o, "span",
 				    json_string(sb_pair_name(sb_topo_pair(
-					&rep->topo->ranks[i], &rep->topo->ranks[i + 1]))));
+				        &rep->topo->ranks[i], &rep->topo->ranks[i + 1]))));
 			json_object_update(o, json_array_get(mine, (size_t)i));
 			json_array_append_new(bl, o);
 		}

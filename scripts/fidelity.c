@@ -98,8 +98,14 @@ static void harness_setup(struct harness *h, struct sb_comm *c, size_t bytes, in
 {
 	snprintf(h->b, sizeof h->b, "%zu", bytes);
 	snprintf(h->n, sizeof h->n, "%d", iters);
-	char *argv[] = {"sb_fidelity", (char *)bench->name, "-b", h->b, "-e", h->b, "-n", h->n,
-	                "-w",          "10",                "-c", "0",  "--mode", "handoff", NULL};
+	char *argv[] = {"sb_fidelity", (char *)bench->name,
+	                "-b",          h->b,
+	                "-e",          h->b,
+	                "-n",          h->n,
+	                "-w",          "10",
+	                "-c",          "0",
+	                "--mode",      "handoff",
+	                NULL};
 	const struct sb_opt *tables[] = {bench->opts, sb_common_opts, NULL};
 	char err[256];
 	if (sb_args_parse(&h->a, tables, bench == &sb_bench_pipeline ? 14 : 12, argv, 2, err,
