@@ -1,0 +1,558 @@
+/* scalebench-report: the collector. Reads run files (and other tools' logs), keeps the history
+ * in SQLite, gives regression verdicts and prints tables. No MPI.
+ *
+ *   scalebench-report ingest RUN... [--db FILE]
+ *   scalebench-report compare CURRENT [--baseline RUN | --history N] [--db FILE] [--alpha P]
+ *                     [--threshold PCT] [--format F] [-o FILE] [--changes-only]
+ *   scalebench-report show RUN... [--format md|csv|html|text] [-o FILE]
+ *   scalebench-report history [--db FILE] [--benchmark B] [--config TEXT] [--machine M]
+ *                     [--software TEXT] [--since T] [--until T] [--format F]
+ *   scalebench-report import FILE [-o RUN]
+ *
+ * Exit status: 0 fine (compare: no regression), 1 compare found a regression, 2 bad input,
+ * 3 the database or an output could not be written. */
+#include "compare.h"
+#include "db.h"
+#include "import.h"
+#include "runread.h"
+#include "show.h"
+#include "table.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char usage[] =
+    "usage: scalebench-report COMMAND ...\n"
+    "  ingest RUN... [--db FILE]          add runs to the history (default " SBR_DB_DEFAULT ")\n"
+    "  compare CURRENT [--baseline RUN | --history N] [--db FILE] [--alpha P]\n"
+    "          [--threshold PCT] [--format F] [-o FILE] [--changes-only]\n"
+    "                                     regression verdicts; exit 1 on a regression\n"
+    "  show RUN... [--format md|csv|html|text] [-o FILE]\n"
+    "                                     runs side by side\n"
+    "  history [--db FILE] [--benchmark B] [--config TEXT] [--machine M] [--software TEXT]\n"
+    "          [--since T] [--until T] [--format F]\n"
+    "                                     runs in the history\n"
+    "  import FILE [-o RUN]               nccl-tests (text or -J JSON) or OSU Micro-Benchmarks\n"
+    "                                     output as a run file\n"
+    "RUN: a scalebench run file (JSON Lines); show and compare also read what import reads.\n";
+
+static int bad(const char *fmt, const char *a)
+{
+	fprintf(stderr, "scalebench-report: error: ");
+	fprintf(stderr, fmt, a);
+	fprintf(stderr, " (scalebench-report --help)\n");
+	return SBR_EXIT_BAD_INPUT;
+}
+
+static int report(int rc, const char *err)
+{
+	if (rc == SBR_ENOMEM)
+		fprintf(stderr, "scalebench-report: error: out of memory\n");
+	else
+		fprintf(stderr, "scalebench-report: error: %s\n", err);
+	return rc == SBR_EIO || rc == SBR_ENOMEM ? SBR_EXIT_FAULT : SBR_EXIT_BAD_INPUT;
+}
+
+/* A scalebench run file when its first record says so; otherwise another tool's log, imported
+ * on the fly. */
+static int load(const char *path, struct sbr_run *r, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return sbr_fail(err, errlen, SBR_EINPUT, "%s: %s", path, strerror(errno));
+	char *line = NULL;
+	size_t len = 0;
+	ssize_t got;
+	int ours = 0;
+	while ((got = getline(&line, &len, f)) >= 0 && strspn(line, " \t\r\n") == (size_t)got)
+		;
+	if (got > 0) {
+		json_t *j = json_loadb(line, (size_t)got, 0, NULL);
+		ours = j && json_is_string(json_object_get(j, "type"));
+		json_decref(j);
+	}
+	free(line);
+	fclose(f);
+	if (ours)
+		return sbr_run_read(path, r, err, errlen);
+	json_t *recs = NULL;
+	enum sbr_import_kind kind;
+	int rc = sbr_import(path, &recs, &kind, err, errlen);
+	if (rc == 0)
+		rc = sbr_run_from_records(path, recs, r, err, errlen);
+	json_decref(recs);
+	return rc;
+}
+
+static int load_all(char **paths, size_t n, struct sbr_run **out, char *err, size_t errlen)
+{
+	struct sbr_run *runs = calloc(n ? n : 1, sizeof *runs);
+	if (!runs)
+		return SBR_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		int rc = load(paths[i], &runs[i], err, errlen);
+		if (rc) {
+			while (i--)
+				sbr_run_free(&runs[i]);
+			free(runs);
+			return rc;
+		}
+	}
+	*out = runs;
+	return 0;
+}
+
+/* The default database lives in ./runs/, which may not exist yet. */
+static void make_parent(const char *path)
+{
+	if (strcmp(path, SBR_DB_DEFAULT) == 0)
+		mkdir("runs", 0777);
+}
+
+static FILE *open_out(const char *path)
+{
+	if (!path || strcmp(path, "-") == 0)
+		return stdout;
+	FILE *f = fopen(path, "w");
+	if (!f)
+		fprintf(stderr, "scalebench-report: error: %s: %s\n", path, strerror(errno));
+	return f;
+}
+
+static int close_out(FILE *f, const char *path)
+{
+	int bad_write = ferror(f) | fflush(f);
+	if (f != stdout)
+		bad_write |= fclose(f);
+	if (bad_write) {
+		fprintf(stderr, "scalebench-report: error: %s: %s\n",
+		        path && strcmp(path, "-") ? path : "standard output", strerror(errno));
+		return SBR_EXIT_FAULT;
+	}
+	return 0;
+}
+
+enum {
+	OPT_DB = 256,
+	OPT_BASELINE,
+	OPT_HISTORY,
+	OPT_ALPHA,
+	OPT_THRESHOLD,
+	OPT_FORMAT,
+	OPT_CHANGES,
+	OPT_BENCH,
+	OPT_CONFIG,
+	OPT_MACHINE,
+	OPT_SOFTWARE,
+	OPT_SINCE,
+	OPT_UNTIL,
+};
+
+struct cli {
+	const char *db, *baseline, *out, *benchmark, *config, *machine, *software, *since, *until;
+	int history, changes_only;
+	double alpha, threshold;
+	enum sbr_format fmt;
+};
+
+static double number(const char *s, const char *opt, int *ok)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || *end || errno || !isfinite(v)) {
+		bad("%s needs a number", opt);
+		*ok = 0;
+	}
+	return v;
+}
+
+/* Options of every command; each command refuses the ones it has no use for. */
+static int parse(int argc, char **argv, const char *allowed, struct cli *o)
+{
+	static const struct option longs[] = {
+	    {"db", required_argument, NULL, OPT_DB},
+	    {"baseline", required_argument, NULL, OPT_BASELINE},
+	    {"history", required_argument, NULL, OPT_HISTORY},
+	    {"alpha", required_argument, NULL, OPT_ALPHA},
+	    {"threshold", required_argument, NULL, OPT_THRESHOLD},
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"changes-only", no_argument, NULL, OPT_CHANGES},
+	    {"benchmark", required_argument, NULL, OPT_BENCH},
+	    {"config", required_argument, NULL, OPT_CONFIG},
+	    {"machine", required_argument, NULL, OPT_MACHINE},
+	    {"software", required_argument, NULL, OPT_SOFTWARE},
+	    {"since", required_argument, NULL, OPT_SINCE},
+	    {"until", required_argument, NULL, OPT_UNTIL},
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	*o = (struct cli){.db = SBR_DB_DEFAULT, .alpha = 0.01, .threshold = 0.05, .fmt = SBR_TEXT};
+	int c, ok = 1, idx = 0;
+	opterr = 0;
+	optind = 2;
+	while (ok && (c = getopt_long(argc, argv, "o:h", longs, &idx)) != -1) {
+		if (c == '?') {
+			bad("unknown option or missing value: %s", argv[optind - 1]);
+			return -1;
+		}
+		if (c == 'h') {
+			fputs(usage, stdout);
+			exit(0);
+		}
+		const char *name = c == 'o' ? "o" : longs[idx].name;
+		/* Which options the command takes: a space-separated list. */
+		char key[32];
+		snprintf(key, sizeof key, " %s ", name);
+		char list[256];
+		snprintf(list, sizeof list, " %s ", allowed);
+		if (!strstr(list, key)) {
+			bad("%s does not take that option", argv[1]);
+			return -1;
+		}
+		switch (c) {
+		case OPT_DB:
+			o->db = optarg;
+			break;
+		case OPT_BASELINE:
+			o->baseline = optarg;
+			break;
+		case OPT_HISTORY: {
+			double v = number(optarg, "--history", &ok);
+			if (ok && (v < 1 || v > 1000 || v != floor(v))) {
+				bad("--history %s: a number of runs from 1 to 1000", optarg);
+				ok = 0;
+			}
+			o->history = (int)v;
+			break;
+		}
+		case OPT_ALPHA:
+			o->alpha = number(optarg, "--alpha", &ok);
+			if (ok && !(o->alpha > 0 && o->alpha < 1)) {
+				bad("--alpha %s: a p-value between 0 and 1", optarg);
+				ok = 0;
+			}
+			break;
+		case OPT_THRESHOLD:
+			o->threshold = number(optarg, "--threshold", &ok) / 100;
+			if (ok && !(o->threshold >= 0 && o->threshold < 10)) {
+				bad("--threshold %s: a percentage from 0 to 1000", optarg);
+				ok = 0;
+			}
+			break;
+		case OPT_FORMAT: {
+			int f = sbr_format_parse(optarg);
+			if (f < 0) {
+				bad("--format %s: one of " SBR_FORMAT_CHOICES, optarg);
+				ok = 0;
+			}
+			o->fmt = (enum sbr_format)f;
+			break;
+		}
+		case OPT_CHANGES:
+			o->changes_only = 1;
+			break;
+		case OPT_BENCH:
+			o->benchmark = optarg;
+			break;
+		case OPT_CONFIG:
+			o->config = optarg;
+			break;
+		case OPT_MACHINE:
+			o->machine = optarg;
+			break;
+		case OPT_SOFTWARE:
+			o->software = optarg;
+			break;
+		case OPT_SINCE:
+			o->since = optarg;
+			break;
+		case OPT_UNTIL:
+			o->until = optarg;
+			break;
+		case 'o':
+			o->out = optarg;
+			break;
+		}
+	}
+	return ok ? optind : -1;
+}
+
+static int cmd_ingest(int argc, char **argv)
+{
+	struct cli o;
+	int first = parse(argc, argv, "db", &o);
+	if (first < 0)
+		return SBR_EXIT_BAD_INPUT;
+	if (first >= argc)
+		return bad("%s needs run files", "ingest");
+	char err[1024] = "";
+	size_t n = (size_t)(argc - first), added = 0;
+	struct sbr_run *runs = NULL;
+	int rc = load_all(argv + first, n, &runs, err, sizeof err);
+	if (rc)
+		return report(rc, err);
+	struct sbr_run **rp = malloc(n * sizeof *rp);
+	struct sbr_db *db = NULL;
+	if (!rp)
+		rc = SBR_ENOMEM;
+	for (size_t i = 0; rp && i < n; i++)
+		rp[i] = &runs[i];
+	make_parent(o.db);
+	if (rc == 0 && (rc = sbr_db_open(o.db, &db, err, sizeof err)) == 0)
+		rc = sbr_db_ingest(db, rp, n, &added, err, sizeof err);
+	sbr_db_close(db);
+	size_t incomplete = 0;
+	for (size_t i = 0; i < n; i++) {
+		incomplete += !runs[i].complete;
+		if (!runs[i].complete && rc == 0)
+			fprintf(stderr, "scalebench-report: %s: incomplete run (no end record)\n",
+			        runs[i].path);
+		sbr_run_free(&runs[i]);
+	}
+	free(runs);
+	free(rp);
+	if (rc)
+		return report(rc, err);
+	printf("%zu run%s: %zu added to %s, %zu already there%s\n", n, n == 1 ? "" : "s", added,
+	       o.db, n - added, incomplete ? " (incomplete runs marked so)" : "");
+	return 0;
+}
+
+static int cmd_compare(int argc, char **argv)
+{
+	struct cli o;
+	int first =
+	    parse(argc, argv, "db baseline history alpha threshold format o changes-only", &o);
+	if (first < 0)
+		return SBR_EXIT_BAD_INPUT;
+	if (first != argc - 1)
+		return bad("%s needs exactly one current run", "compare");
+	if (o.baseline && o.history)
+		return bad("%s: give --baseline RUN or --history N, not both", "compare");
+	if (!o.baseline && !o.history)
+		o.history = 5;
+	char err[1024] = "";
+	struct sbr_run cur, base;
+	int rc = load(argv[first], &cur, err, sizeof err);
+	if (rc)
+		return report(rc, err);
+	struct sbr_compare c = {.alpha = o.alpha, .threshold = o.threshold};
+	char title[512];
+	if (o.baseline) {
+		if ((rc = load(o.baseline, &base, err, sizeof err)) == 0) {
+			rc = sbr_compare_run(&c, &cur, &base, err, sizeof err);
+			snprintf(title, sizeof title, "%s against %s", cur.path, base.path);
+			if (strcmp(cur.machine_class, base.machine_class) != 0)
+				fprintf(
+				    stderr,
+				    "scalebench-report: warning: the runs are of different machine "
+				    "classes (%s: %s, %s; %s: %s, %s)\n",
+				    cur.path, cur.machine_class, cur.machine, base.path,
+				    base.machine_class, base.machine);
+			sbr_run_free(&base);
+		}
+	} else {
+		struct sbr_db *db = NULL;
+		struct stat sb;
+		if (stat(o.db, &sb) != 0)
+			rc = sbr_fail(
+			    err, sizeof err, SBR_EINPUT,
+			    "%s: no history database (scalebench-report ingest RUN... --db "
+			    "%s)",
+			    o.db, o.db);
+		else if ((rc = sbr_db_open(o.db, &db, err, sizeof err)) == 0)
+			rc = sbr_compare_history(&c, &cur, db, o.history, err, sizeof err);
+		sbr_db_close(db);
+		snprintf(title, sizeof title, "%s against the last %d runs of %s", cur.path,
+		         o.history, cur.machine);
+	}
+	int status = 0;
+	if (rc == 0) {
+		struct sbr_table t;
+		FILE *out = open_out(o.out);
+		if (!out)
+			rc = SBR_EIO, snprintf(err, sizeof err, "cannot write the output");
+		else if ((rc = sbr_compare_table(&c, title, o.changes_only, &t)) == 0) {
+			if (o.fmt == SBR_HTML)
+				sbr_html_begin(out, "scalebench comparison");
+			sbr_table_write(&t, out, o.fmt);
+			if (o.fmt == SBR_HTML)
+				sbr_html_end(out);
+			sbr_table_free(&t);
+			status = close_out(out, o.out);
+		}
+		if (!cur.complete)
+			fprintf(stderr, "scalebench-report: note: %s is an incomplete run\n",
+			        cur.path);
+		if (c.n && c.not_comparable == c.n)
+			fprintf(
+			    stderr,
+			    "scalebench-report: note: no point could be compared (see 'why')\n");
+	}
+	size_t regressed = c.regressed;
+	sbr_compare_free(&c);
+	sbr_run_free(&cur);
+	if (rc)
+		return report(rc, err);
+	if (status)
+		return status;
+	return regressed ? SBR_EXIT_REGRESSION : 0;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	struct cli o;
+	int first = parse(argc, argv, "format o", &o);
+	if (first < 0)
+		return SBR_EXIT_BAD_INPUT;
+	if (first >= argc)
+		return bad("%s needs run files", "show");
+	char err[1024] = "";
+	size_t n = (size_t)(argc - first);
+	struct sbr_run *runs = NULL;
+	int rc = load_all(argv + first, n, &runs, err, sizeof err);
+	if (rc)
+		return report(rc, err);
+	struct sbr_run **rp = malloc(n * sizeof *rp);
+	int status = 0;
+	FILE *out = NULL;
+	if (!rp)
+		rc = SBR_ENOMEM;
+	else if (!(out = open_out(o.out)))
+		status = SBR_EXIT_FAULT;
+	for (size_t i = 0; rp && i < n; i++)
+		rp[i] = &runs[i];
+	if (rc == 0 && out) {
+		rc = sbr_show(rp, n, o.fmt, out, err, sizeof err);
+		status = close_out(out, o.out);
+	}
+	for (size_t i = 0; i < n; i++)
+		sbr_run_free(&runs[i]);
+	free(runs);
+	free(rp);
+	if (rc)
+		return report(rc, err);
+	return status;
+}
+
+static int cmd_history(int argc, char **argv)
+{
+	struct cli o;
+	int first =
+	    parse(argc, argv, "db benchmark config machine software since until format o", &o);
+	if (first < 0)
+		return SBR_EXIT_BAD_INPUT;
+	if (first != argc)
+		return bad("history takes options only, not '%s'", argv[first]);
+	char err[1024] = "";
+	struct stat sb;
+	if (stat(o.db, &sb) != 0)
+		return report(SBR_EINPUT,
+		              (snprintf(err, sizeof err, "%s: no history database", o.db), err));
+	struct sbr_db *db = NULL;
+	struct sbr_table t = {0};
+	struct sbr_query q = {o.benchmark, o.config, o.machine, o.software, o.since, o.until};
+	int rc = sbr_db_open(o.db, &db, err, sizeof err), status = 0;
+	if (rc == 0)
+		rc = sbr_db_query(db, &q, &t, err, sizeof err);
+	sbr_db_close(db);
+	if (rc == 0) {
+		FILE *out = open_out(o.out);
+		if (!out) {
+			status = SBR_EXIT_FAULT;
+		} else {
+			if (o.fmt == SBR_HTML)
+				sbr_html_begin(out, "scalebench history");
+			sbr_table_write(&t, out, o.fmt);
+			if (o.fmt == SBR_HTML)
+				sbr_html_end(out);
+			status = close_out(out, o.out);
+		}
+	}
+	sbr_table_free(&t);
+	return rc ? report(rc, err) : status;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+	struct cli o;
+	int first = parse(argc, argv, "o", &o);
+	if (first < 0)
+		return SBR_EXIT_BAD_INPUT;
+	if (first != argc - 1)
+		return bad("%s needs exactly one file", "import");
+	char err[1024] = "";
+	json_t *recs = NULL;
+	enum sbr_import_kind kind;
+	int rc = sbr_import(argv[first], &recs, &kind, err, sizeof err);
+	struct sbr_run r;
+	/* What we write must read back as a run. */
+	if (rc == 0 && (rc = sbr_run_from_records(argv[first], recs, &r, err, sizeof err)) == 0)
+		sbr_run_free(&r);
+	if (rc) {
+		json_decref(recs);
+		return report(rc, err);
+	}
+	char path[4096];
+	if (o.out) {
+		snprintf(path, sizeof path, "%s", o.out);
+	} else {
+		/* Default: runs/import-<tool>-<first 8 of the run id>.jsonl; the same log gives
+		 * the same name. */
+		json_t *run = json_array_get(recs, 0);
+		mkdir("runs", 0777);
+		snprintf(path, sizeof path, "runs/import-%s-%.8s.jsonl",
+		         json_string_value(json_object_get(json_object_get(run, "origin"), "tool")),
+		         json_string_value(json_object_get(run, "run_id")));
+	}
+	FILE *f = open_out(path);
+	if (!f) {
+		json_decref(recs);
+		return SBR_EXIT_FAULT;
+	}
+	size_t i;
+	json_t *rec;
+	json_array_foreach(recs, i, rec)
+	{
+		char *line =
+		    json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+		if (line)
+			fprintf(f, "%s\n", line);
+		free(line);
+	}
+	size_t n = json_array_size(recs);
+	json_decref(recs);
+	int st = close_out(f, path);
+	if (st == 0 && f != stdout)
+		fprintf(stderr, "scalebench-report: %zu point%s imported into %s\n", n - 2,
+		        n - 2 == 1 ? "" : "s", path);
+	return st;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return (fputs(usage, stderr), SBR_EXIT_BAD_INPUT);
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0)
+		return (fputs(usage, stdout), 0);
+	if (strcmp(cmd, "ingest") == 0)
+		return cmd_ingest(argc, argv);
+	if (strcmp(cmd, "compare") == 0)
+		return cmd_compare(argc, argv);
+	if (strcmp(cmd, "show") == 0)
+		return cmd_show(argc, argv);
+	if (strcmp(cmd, "history") == 0)
+		return cmd_history(argc, argv);
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(argc, argv);
+	return bad("unknown command '%s'", cmd);
+}

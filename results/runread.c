@@ -1,0 +1,371 @@
+#include "runread.h"
+
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sbr_run_free(struct sbr_run *r)
+{
+	for (size_t i = 0; i < r->npts; i++) {
+		free(r->pts[i].config);
+		free(r->pts[i].series);
+		free(r->pts[i].samples);
+	}
+	free(r->pts);
+	free(r->path);
+	free(r->machine);
+	json_decref(r->records);
+	memset(r, 0, sizeof *r);
+}
+
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The machine class: the hardware of every host (hwloc's XML hash, which leaves out host
+ * names, so identical machines hash alike; else the counts), the GPU model and the host
+ * count. Runs of one class are compared with each other. */
+static int machine_class(struct sbr_run *r)
+{
+	json_t *hosts = json_object_get(json_object_get(r->run, "topology"), "hosts");
+	size_t n = json_array_size(hosts);
+	char **keys = calloc(n ? n : 1, sizeof *keys);
+	if (!keys)
+		return SBR_ENOMEM;
+	long long cores = 0, gpus = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_t *h = json_array_get(hosts, i);
+		const char *x = json_string_value(json_object_get(h, "xml_fnv1a64"));
+		char buf[160];
+		snprintf(buf, sizeof buf, "%s/%lld/%lld/%lld/%lld", x ? x : "",
+		         (long long)json_integer_value(json_object_get(h, "packages")),
+		         (long long)json_integer_value(json_object_get(h, "numa_nodes")),
+		         (long long)json_integer_value(json_object_get(h, "cores")),
+		         (long long)json_integer_value(json_object_get(h, "gpus")));
+		cores += json_integer_value(json_object_get(h, "cores"));
+		gpus += json_integer_value(json_object_get(h, "gpus"));
+		keys[i] = sbr_strdup(buf);
+	}
+	qsort(keys, n, sizeof *keys, cmp_str);
+	json_t *prov = json_object_get(r->run, "provenance");
+	const char *gpu = json_string_value(json_object_get(json_object_get(prov, "gpu"), "name"));
+	uint64_t h = 0xcbf29ce484222325ull;
+	h = fnv1a(h, r->origin);
+	h = fnv1a(h, "|");
+	for (size_t i = 0; i < n; i++) {
+		h = fnv1a(h, keys[i] ? keys[i] : "?");
+		h = fnv1a(h, ";");
+		free(keys[i]);
+	}
+	free(keys);
+	h = fnv1a(h, gpu ? gpu : "");
+	snprintf(r->machine_class, sizeof r->machine_class, "m%016llx", (unsigned long long)h);
+	char desc[512];
+	if (n)
+		snprintf(desc, sizeof desc, "%zu host%s, %lld cores, %lld GPU%s%s%s", n,
+		         n == 1 ? "" : "s", cores, gpus, gpus == 1 ? "" : "s", gpu ? " " : "",
+		         gpu ? gpu : "");
+	else
+		snprintf(desc, sizeof desc, "unknown hardware (%s%s%s)", r->origin, gpu ? ", " : "",
+		         gpu ? gpu : "");
+	r->machine = sbr_strdup(desc);
+	return r->machine ? 0 : SBR_ENOMEM;
+}
+
+/* Fields that matter, with their types; anything else is ignored. */
+static int want(const char *path, size_t line, json_t *o, const char *key, json_type t,
+                int optional, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v)) {
+		if (optional)
+			return 0;
+		return sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: no \"%s\"", path, line, key);
+	}
+	int okk = t == JSON_REAL ? json_is_number(v) : json_typeof(v) == t;
+	if (!okk)
+		return sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: \"%s\" is not %s", path, line,
+		                key,
+		                t == JSON_STRING    ? "a string"
+		                : t == JSON_INTEGER ? "an integer"
+		                : t == JSON_REAL    ? "a number"
+		                : t == JSON_OBJECT  ? "an object"
+		                : t == JSON_ARRAY   ? "an array"
+		                                    : "of the right type");
+	return 0;
+}
+
+static int point_of(struct sbr_run *r, json_t *rec, size_t line, struct sbr_point *p, char *err,
+                    size_t errlen)
+{
+	const char *path = r->path;
+	int rc;
+	if ((rc = want(path, line, rec, "benchmark", JSON_STRING, 0, err, errlen)) ||
+	    (rc = want(path, line, rec, "backend", JSON_STRING, 1, err, errlen)) ||
+	    (rc = want(path, line, rec, "ranks", JSON_INTEGER, 1, err, errlen)) ||
+	    (rc = want(path, line, rec, "params", JSON_OBJECT, 0, err, errlen)) ||
+	    (rc = want(path, line, rec, "samples", JSON_ARRAY, 1, err, errlen)) ||
+	    (rc = want(path, line, rec, "summary", JSON_OBJECT, 1, err, errlen)) ||
+	    (rc = want(path, line, rec, "metrics", JSON_OBJECT, 1, err, errlen)) ||
+	    (rc = want(path, line, rec, "check", JSON_OBJECT, 1, err, errlen)))
+		return rc;
+	json_t *params = json_object_get(rec, "params");
+	if ((rc = want(path, line, params, "bytes", JSON_INTEGER, 0, err, errlen)))
+		return rc;
+	json_int_t bytes = json_integer_value(json_object_get(params, "bytes"));
+	if (bytes < 0)
+		return sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: negative \"bytes\"", path, line);
+	json_t *sum = json_object_get(rec, "summary");
+	if ((rc = want(path, line, sum, "median", JSON_REAL, 1, err, errlen)) ||
+	    (rc = want(path, line, sum, "mean", JSON_REAL, 1, err, errlen)))
+		return rc;
+	memset(p, 0, sizeof *p);
+	p->rec = rec;
+	p->line = line;
+	p->benchmark = json_string_value(json_object_get(rec, "benchmark"));
+	p->backend = json_string_value(json_object_get(rec, "backend"));
+	if (!p->backend)
+		p->backend = "?";
+	p->label = json_string_value(json_object_get(rec, "label"));
+	p->ranks = (int)json_integer_value(json_object_get(rec, "ranks"));
+	p->bytes = (size_t)bytes;
+	json_t *med = json_object_get(sum, "median"), *mean = json_object_get(sum, "mean");
+	p->time = NAN;
+	if (json_is_number(med)) {
+		p->time = json_number_value(med);
+		p->time_kind = "median";
+	} else if (json_is_number(mean)) {
+		p->time = json_number_value(mean);
+		p->time_kind = "mean";
+	}
+	json_t *samples = json_object_get(rec, "samples");
+	size_t n = json_array_size(samples);
+	if (n) {
+		if (!(p->samples = malloc(n * sizeof *p->samples)))
+			return SBR_ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			json_t *v = json_array_get(samples, i);
+			double d = json_number_value(v);
+			if (!json_is_number(v) || !isfinite(d) || d < 0) {
+				free(p->samples);
+				p->samples = NULL;
+				return sbr_fail(err, errlen, SBR_EINPUT,
+				                "%s:%zu: samples[%zu] is not a time in seconds",
+				                path, line, i);
+			}
+			p->samples[i] = d;
+		}
+		p->nsamples = n;
+	}
+	const char *st =
+	    json_string_value(json_object_get(json_object_get(rec, "check"), "status"));
+	p->check_failed = st && strcmp(st, "failed") == 0;
+	/* Identity: what was measured, how, by how many ranks, with which parameters. */
+	json_t *key = json_pack("{s:s,s:s,s:i,s:O}", "benchmark", p->benchmark, "backend",
+	                        p->backend, "ranks", p->ranks, "params", params);
+	p->config = key ? json_dumps(key, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (key) {
+		json_t *pp = json_object_get(key, "params");
+		json_object_del(pp, "bytes");
+		json_object_del(pp, "count");
+		p->series = json_dumps(key, JSON_COMPACT | JSON_SORT_KEYS);
+	}
+	json_decref(key);
+	if (!p->config || !p->series) {
+		free(p->samples);
+		free(p->config);
+		free(p->series);
+		return SBR_ENOMEM;
+	}
+	return 0;
+}
+
+static int add_record(struct sbr_run *r, json_t *rec, size_t line, size_t *cap, char *err,
+                      size_t errlen)
+{
+	const char *path = r->path;
+	if (!json_is_object(rec))
+		return sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: a record must be a JSON object",
+		                path, line);
+	const char *type = json_string_value(json_object_get(rec, "type"));
+	if (!type)
+		return sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: a record without a \"type\"",
+		                path, line);
+	if (!r->run && strcmp(type, "run") != 0)
+		return sbr_fail(err, errlen, SBR_EINPUT,
+		                "%s:%zu: the first record must be the \"run\" record, not \"%s\"",
+		                path, line, type);
+	if (r->end)
+		return sbr_fail(err, errlen, SBR_EINPUT,
+		                "%s:%zu: a record after the \"end\" record", path, line);
+	int rc;
+	if (strcmp(type, "run") == 0) {
+		if (r->run)
+			return sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: a second \"run\" record",
+			                path, line);
+		if ((rc = want(path, line, rec, "schema", JSON_INTEGER, 0, err, errlen)))
+			return rc;
+		json_int_t schema = json_integer_value(json_object_get(rec, "schema"));
+		if (schema < SBR_SCHEMA_MIN || schema > SBR_SCHEMA_MAX)
+			return sbr_fail(
+			    err, errlen, SBR_EINPUT,
+			    "%s:%zu: run-file schema %lld is not one this scalebench-report "
+			    "reads (%d to %d): a newer scalebench wrote it",
+			    path, line, (long long)schema, SBR_SCHEMA_MIN, SBR_SCHEMA_MAX);
+		if ((rc = want(path, line, rec, "run_id", JSON_STRING, 0, err, errlen)) ||
+		    (rc = want(path, line, rec, "command", JSON_STRING, 0, err, errlen)) ||
+		    (rc = want(path, line, rec, "start_time", JSON_STRING, 1, err, errlen)) ||
+		    (rc = want(path, line, rec, "provenance", JSON_OBJECT, 1, err, errlen)) ||
+		    (rc = want(path, line, rec, "topology", JSON_OBJECT, 1, err, errlen)))
+			return rc;
+		r->run = rec;
+		r->schema = (int)schema;
+		r->run_id = json_string_value(json_object_get(rec, "run_id"));
+		if (!*r->run_id || strlen(r->run_id) > 64)
+			return sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: a bad \"run_id\"", path,
+			                line);
+		r->command = json_string_value(json_object_get(rec, "command"));
+		r->start_time = json_string_value(json_object_get(rec, "start_time"));
+		const char *tool =
+		    json_string_value(json_object_get(json_object_get(rec, "origin"), "tool"));
+		r->origin = tool ? tool : "scalebench";
+		return machine_class(r);
+	}
+	if (strcmp(type, "point") == 0) {
+		if (r->npts == *cap) {
+			size_t nc = *cap ? 2 * *cap : 64;
+			struct sbr_point *v = realloc(r->pts, nc * sizeof *v);
+			if (!v)
+				return SBR_ENOMEM;
+			r->pts = v;
+			*cap = nc;
+		}
+		if ((rc = point_of(r, rec, line, &r->pts[r->npts], err, errlen)))
+			return rc;
+		r->npts++;
+		return 0;
+	}
+	if (strcmp(type, "end") == 0) {
+		if ((rc = want(path, line, rec, "status", JSON_STRING, 0, err, errlen)))
+			return rc;
+		r->end = rec;
+		r->complete = 1;
+		r->status = json_string_value(json_object_get(rec, "status"));
+		return 0;
+	}
+	return sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: unknown record type \"%s\"", path, line,
+	                type);
+}
+
+static int start(struct sbr_run *r, const char *path)
+{
+	memset(r, 0, sizeof *r);
+	r->path = sbr_strdup(path);
+	r->records = json_array();
+	r->status = "incomplete";
+	return r->path && r->records ? 0 : SBR_ENOMEM;
+}
+
+static int finish(struct sbr_run *r, int rc, char *err, size_t errlen)
+{
+	if (rc == 0 && !r->run)
+		rc = sbr_fail(err, errlen, SBR_EINPUT, "%s: no records: not a run file", r->path);
+	if (rc)
+		sbr_run_free(r);
+	return rc;
+}
+
+int sbr_run_read(const char *path, struct sbr_run *r, char *err, size_t errlen)
+{
+	int rc = start(r, path);
+	if (rc)
+		return finish(r, rc, err, errlen);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		rc = sbr_fail(err, errlen, SBR_EINPUT, "%s: %s", path, strerror(errno));
+		return finish(r, rc, err, errlen);
+	}
+	char *buf = NULL;
+	size_t len = 0, line = 0, cap = 0;
+	ssize_t got;
+	while (rc == 0 && (got = getline(&buf, &len, f)) >= 0) {
+		line++;
+		if (strspn(buf, " \t\r\n") == (size_t)got)
+			continue; /* blank */
+		if (memchr(buf, '\0', (size_t)got)) {
+			rc = sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: a NUL byte: not a run file",
+			              path, line);
+			break;
+		}
+		json_error_t je;
+		json_t *rec = json_loadb(buf, (size_t)got, 0, &je);
+		if (!rec) {
+			rc = sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: not JSON (%s)%s", path,
+			              line, je.text,
+			              buf[got - 1] != '\n' ? "; the line is cut short" : "");
+			break;
+		}
+		if (json_array_append_new(r->records, rec)) {
+			rc = SBR_ENOMEM;
+			break;
+		}
+		rc = add_record(r, rec, line, &cap, err, errlen);
+	}
+	if (rc == 0 && ferror(f))
+		rc = sbr_fail(err, errlen, SBR_EINPUT, "%s: %s", path, strerror(errno));
+	free(buf);
+	fclose(f);
+	return finish(r, rc, err, errlen);
+}
+
+int sbr_run_from_records(const char *path, json_t *records, struct sbr_run *r, char *err,
+                         size_t errlen)
+{
+	int rc = start(r, path);
+	size_t cap = 0, i;
+	json_t *rec;
+	json_array_foreach(records, i, rec)
+	{
+		if (rc)
+			break;
+		json_array_append(r->records, rec);
+		rc = add_record(r, rec, i + 1, &cap, err, errlen);
+	}
+	return finish(r, rc, err, errlen);
+}
+
+double sbr_point_metric(const struct sbr_point *p, const char *name)
+{
+	json_t *v =
+	    json_object_get(json_object_get(json_object_get(p->rec, "metrics"), name), "value");
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+long long sbr_point_int(const struct sbr_point *p, const char *name, long long def)
+{
+	json_t *v = json_object_get(json_object_get(p->rec, "params"), name);
+	return json_is_integer(v) ? (long long)json_integer_value(v)
+	       : json_is_true(v)  ? 1
+	       : json_is_false(v) ? 0
+	                          : def;
+}
+
+const char *sbr_point_str(const struct sbr_point *p, const char *name)
+{
+	return json_string_value(json_object_get(json_object_get(p->rec, "params"), name));
+}

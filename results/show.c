@@ -1,0 +1,360 @@
+#include "show.h"
+
+#include "util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The bandwidth a point reports: busbw (collectives), else the pipeline's bandwidth, else
+ * algbw; B/s or NAN. */
+static double bandwidth(const struct sbr_point *p, const char **name)
+{
+	static const char *const names[] = {"busbw", "bandwidth", "algbw"};
+	for (int i = 0; i < 3; i++) {
+		double v = sbr_point_metric(p, names[i]);
+		if (isfinite(v)) {
+			*name = names[i];
+			return v;
+		}
+	}
+	*name = NULL;
+	return NAN;
+}
+
+static int is_schedule(const struct sbr_point *p)
+{
+	const char *s = sbr_point_str(p, "schedule");
+	return s && strcmp(s, "handoff") != 0;
+}
+
+/* A series' title from its first point: benchmark, backend, ranks and the parameters that
+ * are not the size. */
+static void series_title(char *buf, size_t len, const struct sbr_point *p)
+{
+	size_t l = (size_t)snprintf(buf, len, "%s, %s, %d rank%s", p->benchmark, p->backend,
+	                            p->ranks, p->ranks == 1 ? "" : "s");
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(p->rec, "params"), k, v)
+	{
+		if (l >= len || strcmp(k, "bytes") == 0 || strcmp(k, "count") == 0 ||
+		    json_is_null(v))
+			continue;
+		if (strcmp(k, "inplace") == 0)
+			l += (size_t)snprintf(buf + l, len - l, ", %s",
+			                      json_is_true(v) ? "in place" : "out of place");
+		else if (json_is_string(v) && strcmp(json_string_value(v), "-") != 0)
+			l += (size_t)snprintf(buf + l, len - l, ", %s %s", k, json_string_value(v));
+		else if (json_is_true(v))
+			l += (size_t)snprintf(buf + l, len - l, ", %s", k);
+		else if (json_is_integer(v) && json_integer_value(v) != 0)
+			l += (size_t)snprintf(buf + l, len - l, ", %s %lld", k,
+			                      (long long)json_integer_value(v));
+		else if (json_is_real(v) && json_real_value(v) != 0)
+			l += (size_t)snprintf(buf + l, len - l, ", %s %g", k, json_real_value(v));
+	}
+}
+
+static int overview(struct sbr_run *const *runs, size_t n, enum sbr_format fmt, FILE *out)
+{
+	static const char *const head[] = {"run",    "run id",  "command",  "start",
+	                                   "origin", "machine", "class",    "ranks",
+	                                   "status", "points",  "software", NULL};
+	struct sbr_table t;
+	int rc = sbr_table_init(&t, "runs", head);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct sbr_run *r = runs[i];
+		json_t *prov = json_object_get(r->run, "provenance");
+		char id[24], ranks[24], pts[24], soft[256];
+		snprintf(id, sizeof id, "R%zu", i + 1);
+		snprintf(ranks, sizeof ranks, "%lld",
+		         (long long)json_integer_value(json_object_get(prov, "ranks")));
+		snprintf(pts, sizeof pts, "%zu", r->npts);
+		const char *mpi = json_string_value(json_object_get(prov, "mpi_library"));
+		const char *nccl = json_string_value(json_object_get(prov, "nccl_runtime"));
+		const char *ver = json_string_value(
+		    json_object_get(json_object_get(r->run, "origin"), "version"));
+		snprintf(soft, sizeof soft, "%.120s%s%.60s",
+		         mpi   ? mpi
+		         : ver ? ver
+		               : "",
+		         nccl ? "; NCCL " : "", nccl ? nccl : "");
+		/* The MPI library string runs long: its first clause says enough. */
+		char *comma = strchr(soft, ',');
+		if (comma && mpi)
+			*comma = '\0';
+		const char *cells[] = {id,
+		                       r->run_id,
+		                       r->command,
+		                       r->start_time ? r->start_time : "",
+		                       r->origin,
+		                       r->machine,
+		                       r->machine_class,
+		                       ranks,
+		                       r->complete ? r->status : "incomplete (no end record)",
+		                       pts,
+		                       soft};
+		rc = sbr_table_add(&t, cells);
+	}
+	if (rc == 0) {
+		if (fmt == SBR_HTML)
+			sbr_html_heading(out, "Runs");
+		sbr_table_write(&t, out, fmt);
+		if (fmt == SBR_CSV)
+			fputs("\r\n", out);
+	}
+	sbr_table_free(&t);
+	return rc;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return (x > y) - (x < y);
+}
+
+static const struct sbr_point *find(const struct sbr_run *r, const char *series, size_t bytes)
+{
+	for (size_t i = 0; i < r->npts; i++)
+		if (r->pts[i].bytes == bytes && strcmp(r->pts[i].series, series) == 0)
+			return &r->pts[i];
+	return NULL;
+}
+
+/* One series: sizes down, runs across. */
+static int series(struct sbr_run *const *runs, size_t n, const struct sbr_point *first,
+                  enum sbr_format fmt, FILE *out)
+{
+	const char *series = first->series;
+	size_t *sizes = NULL, ns = 0, cap = 0;
+	int rc = 0;
+	for (size_t k = 0; k < n && rc == 0; k++)
+		for (size_t i = 0; i < runs[k]->npts; i++) {
+			const struct sbr_point *p = &runs[k]->pts[i];
+			if (strcmp(p->series, series) != 0)
+				continue;
+			size_t j = 0;
+			while (j < ns && sizes[j] != p->bytes)
+				j++;
+			if (j < ns)
+				continue;
+			if (ns == cap) {
+				size_t nc = cap ? 2 * cap : 32;
+				size_t *v = realloc(sizes, nc * sizeof *v);
+				if (!v) {
+					rc = SBR_ENOMEM;
+					break;
+				}
+				sizes = v;
+				cap = nc;
+			}
+			sizes[ns++] = p->bytes;
+		}
+	if (rc) {
+		free(sizes);
+		return rc;
+	}
+	qsort(sizes, ns, sizeof *sizes, cmp_size);
+	const char *bwname = NULL;
+	for (size_t k = 0; k < n && !bwname; k++)
+		for (size_t j = 0; j < ns && !bwname; j++) {
+			const struct sbr_point *p = find(runs[k], series, sizes[j]);
+			if (p)
+				bandwidth(p, &bwname);
+		}
+	/* Columns: size, then per run its time (and bandwidth), and from the second run on the
+	 * ratio of its time to the first run's. */
+	size_t nh = 1 + n * (bwname ? 2 : 1) + (n - 1);
+	char **head = calloc(nh + 1, sizeof *head);
+	const char **cells = calloc(nh, sizeof *cells);
+	char(*buf)[48] = calloc(nh, sizeof *buf);
+	if (!head || !cells || !buf)
+		rc = SBR_ENOMEM;
+	size_t h = 0;
+	if (rc == 0) {
+		head[h++] = sbr_strdup("bytes");
+		for (size_t k = 0; k < n; k++) {
+			char s[64];
+			snprintf(s, sizeof s, "R%zu time (us)", k + 1);
+			head[h++] = sbr_strdup(s);
+			if (bwname) {
+				snprintf(s, sizeof s, "R%zu %s (GB/s)", k + 1, bwname);
+				head[h++] = sbr_strdup(s);
+			}
+			if (k) {
+				snprintf(s, sizeof s, "R%zu/R1", k + 1);
+				head[h++] = sbr_strdup(s);
+			}
+		}
+	}
+	struct sbr_table t;
+	char title[512];
+	series_title(title, sizeof title, first);
+	if (rc == 0)
+		rc = sbr_table_init(&t, title, (const char *const *)head);
+	double *xs = calloc(ns ? ns : 1, sizeof *xs), *ys = calloc((ns ? ns : 1) * n, sizeof *ys),
+	       *bw = calloc((ns ? ns : 1) * n, sizeof *bw);
+	if (!xs || !ys || !bw)
+		rc = rc ? rc : SBR_ENOMEM;
+	const char *kind = first->time_kind ? first->time_kind : "median";
+	for (size_t j = 0; j < ns && rc == 0; j++) {
+		size_t c = 0;
+		snprintf(buf[c], sizeof buf[c], "%zu", sizes[j]);
+		cells[c] = buf[c];
+		c++;
+		xs[j] = (double)sizes[j];
+		double t1 = NAN;
+		for (size_t k = 0; k < n; k++) {
+			const struct sbr_point *p = find(runs[k], series, sizes[j]);
+			double tm = p ? p->time : NAN, b = NAN;
+			const char *bn;
+			if (p)
+				b = bandwidth(p, &bn);
+			ys[k * ns + j] = tm;
+			bw[k * ns + j] = b;
+			if (k == 0)
+				t1 = tm;
+			sbr_fmt(buf[c], sizeof buf[c], tm * 1e6, 4);
+			cells[c] = buf[c];
+			c++;
+			if (bwname) {
+				sbr_fmt(buf[c], sizeof buf[c], b / 1e9, 4);
+				cells[c] = buf[c];
+				c++;
+			}
+			if (k) {
+				sbr_fmt(buf[c], sizeof buf[c], tm / t1, 3);
+				cells[c] = buf[c];
+				c++;
+			}
+		}
+		rc = sbr_table_add(&t, cells);
+	}
+	if (rc == 0) {
+		char note[160];
+		snprintf(
+		    note, sizeof note,
+		    "time: the %s per iteration (slowest rank for scalebench runs); R%s/R1: ratio "
+		    "of times, below 1 is faster",
+		    kind, n > 1 ? "k" : "1");
+		if (n > 1)
+			sbr_table_set_note(&t, note);
+		if (fmt == SBR_HTML) {
+			sbr_html_heading(out, title);
+			struct sbr_plot_line *lines = calloc(n, sizeof *lines);
+			char(*names)[24] = calloc(n, sizeof *names);
+			if (lines && names) {
+				for (size_t k = 0; k < n; k++) {
+					snprintf(names[k], sizeof names[k], "R%zu", k + 1);
+					lines[k] =
+					    (struct sbr_plot_line){names[k], xs, ys + k * ns, ns};
+				}
+				sbr_svg_plot(out, "time per iteration", "bytes", "seconds", lines,
+				             n, 1);
+				if (bwname) {
+					for (size_t k = 0; k < n; k++)
+						lines[k].y = bw + k * ns;
+					char yl[64];
+					snprintf(yl, sizeof yl, "%s (B/s)", bwname);
+					sbr_svg_plot(out, bwname, "bytes", yl, lines, n, 1);
+				}
+			}
+			free(lines);
+			free(names);
+		}
+		sbr_table_write(&t, out, fmt);
+		if (fmt == SBR_CSV)
+			fputs("\r\n", out);
+		sbr_table_free(&t);
+	}
+	for (size_t i = 0; head && i < nh; i++)
+		free(head[i]);
+	free(head);
+	free(cells);
+	free(buf);
+	free(xs);
+	free(ys);
+	free(bw);
+	free(sizes);
+	return rc;
+}
+
+/* The pipeline schedules: one row per run and point. */
+static int pipeline_summary(struct sbr_run *const *runs, size_t n, enum sbr_format fmt, FILE *out)
+{
+	static const char *const head[] = {
+	    "run",    "schedule",     "training",     "stages",
+	    "M",      "bytes",        "step (us)",    "handoff p50 (us)",
+	    "bubble", "ideal bubble", "exposed (us)", "micro-batches/s",
+	    NULL};
+	struct sbr_table t;
+	int rc = sbr_table_init(&t, "pipeline schedules", head), any = 0;
+	for (size_t k = 0; k < n && rc == 0; k++)
+		for (size_t i = 0; i < runs[k]->npts && rc == 0; i++) {
+			const struct sbr_point *p = &runs[k]->pts[i];
+			if (!is_schedule(p))
+				continue;
+			any = 1;
+			char c[12][48];
+			snprintf(c[0], sizeof c[0], "R%zu", k + 1);
+			snprintf(c[1], sizeof c[1], "%s", sbr_point_str(p, "schedule"));
+			snprintf(c[2], sizeof c[2], "%s",
+			         sbr_point_int(p, "training", 0) ? "yes" : "no");
+			snprintf(c[3], sizeof c[3], "%lld", sbr_point_int(p, "stages", 0));
+			snprintf(c[4], sizeof c[4], "%lld", sbr_point_int(p, "microbatches", 0));
+			snprintf(c[5], sizeof c[5], "%zu", p->bytes);
+			sbr_fmt(c[6], sizeof c[6], p->time * 1e6, 4);
+			sbr_fmt(c[7], sizeof c[7], sbr_point_metric(p, "handoff_p50") * 1e6, 4);
+			sbr_fmt(c[8], sizeof c[8], sbr_point_metric(p, "bubble"), 3);
+			sbr_fmt(c[9], sizeof c[9], sbr_point_metric(p, "bubble_ideal"), 3);
+			sbr_fmt(c[10], sizeof c[10], sbr_point_metric(p, "exposed") * 1e6, 4);
+			sbr_fmt(c[11], sizeof c[11], sbr_point_metric(p, "microbatch_rate"), 4);
+			const char *cells[12];
+			for (int j = 0; j < 12; j++)
+				cells[j] = c[j];
+			rc = sbr_table_add(&t, cells);
+		}
+	if (rc == 0 && any) {
+		sbr_table_set_note(&t,
+		                   "bubble: a stage's idle share of the step (median over stages "
+		                   "and steps); ideal: (P-1)/(M+P-1); exposed: step time minus the "
+		                   "compute critical path");
+		if (fmt == SBR_HTML)
+			sbr_html_heading(out, "Pipeline schedules");
+		sbr_table_write(&t, out, fmt);
+		if (fmt == SBR_CSV)
+			fputs("\r\n", out);
+	}
+	sbr_table_free(&t);
+	return rc;
+}
+
+int sbr_show(struct sbr_run *const *runs, size_t n, enum sbr_format fmt, FILE *out, char *err,
+             size_t errlen)
+{
+	(void)err, (void)errlen;
+	if (fmt == SBR_HTML)
+		sbr_html_begin(out, n == 1 ? "scalebench run" : "scalebench runs side by side");
+	int rc = overview(runs, n, fmt, out);
+	/* Series in order of first appearance over the runs; a schedule's points are in the
+	 * pipeline summary instead. */
+	for (size_t k = 0; k < n && rc == 0; k++)
+		for (size_t i = 0; i < runs[k]->npts && rc == 0; i++) {
+			const struct sbr_point *p = &runs[k]->pts[i];
+			if (is_schedule(p))
+				continue;
+			int seen = 0;
+			for (size_t kk = 0; kk <= k && !seen; kk++)
+				for (size_t ii = 0; ii < (kk == k ? i : runs[kk]->npts) && !seen;
+				     ii++)
+					seen = strcmp(runs[kk]->pts[ii].series, p->series) == 0;
+			if (!seen)
+				rc = series(runs, n, p, fmt, out);
+		}
+	if (rc == 0)
+		rc = pipeline_summary(runs, n, fmt, out);
+	if (fmt == SBR_HTML)
+		sbr_html_end(out);
+	return rc;
+}

@@ -1,0 +1,52 @@
+/* Tables of text cells, written as Markdown, CSV, aligned text, or HTML (every cell escaped),
+ * and the HTML page around them with inline SVG plots: everything scalebench-report prints. */
+#ifndef SBR_TABLE_H
+#define SBR_TABLE_H
+
+#include "sbr.h"
+
+#include <stdio.h>
+
+enum sbr_format { SBR_TEXT, SBR_MD, SBR_CSV, SBR_HTML };
+#define SBR_FORMAT_CHOICES "text|md|csv|html"
+/* "md" -> SBR_MD...; -1 for an unknown name. */
+int sbr_format_parse(const char *name);
+
+struct sbr_table {
+	char *title; /* may be NULL */
+	char *note; /* a line under the table, may be NULL */
+	size_t ncols, nrows, cap;
+	char **head; /* ncols */
+	char **cells; /* nrows x ncols */
+	int *right; /* per column: align right (numbers) */
+};
+
+/* A table with these column names (NULL-terminated). */
+int sbr_table_init(struct sbr_table *t, const char *title, const char *const *head);
+void sbr_table_free(struct sbr_table *t);
+/* Append a row of ncols cells (copied; NULL is an empty cell). */
+int sbr_table_add(struct sbr_table *t, const char *const *cells);
+int sbr_table_set_note(struct sbr_table *t, const char *note);
+
+/* Writers. For HTML, sbr_html_begin / sbr_html_end frame one self-contained page. */
+void sbr_table_write(const struct sbr_table *t, FILE *f, enum sbr_format fmt);
+void sbr_html_begin(FILE *f, const char *title);
+void sbr_html_end(FILE *f);
+void sbr_html_escape(FILE *f, const char *s);
+void sbr_html_heading(FILE *f, const char *text);
+void sbr_html_para(FILE *f, const char *text);
+
+/* A log-log plot of lines (x, y) as inline SVG: one line per series, with a legend. */
+struct sbr_plot_line {
+	const char *name;
+	const double *x, *y;
+	size_t n;
+};
+void sbr_svg_plot(FILE *f, const char *title, const char *xlabel, const char *ylabel,
+                  const struct sbr_plot_line *lines, size_t nlines, int logy);
+
+/* Number formatting for cells: "%.*g"-like with a fixed number of significant digits; "-" for
+ * NaN. */
+void sbr_fmt(char *buf, size_t len, double v, int digits);
+
+#endif
