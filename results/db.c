@@ -11,6 +11,7 @@
 struct sbr_db {
 	sqlite3 *h;
 	char *path;
+	sqlite3_stmt *has, *ins, *pt; /* during an ingest */
 };
 
 /* Samples are stored as a BLOB of doubles in the machine's byte order (every machine this
@@ -133,96 +134,101 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
-int sbr_db_ingest(struct sbr_db *db, struct sbr_run *const *runs, size_t n, size_t *added,
-                  char *err, size_t errlen)
+int sbr_db_begin(struct sbr_db *db, char *err, size_t errlen)
 {
-	sqlite3_stmt *has = NULL, *ins = NULL, *pt = NULL;
-	int rc = 0;
-	*added = 0;
 	if (sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(db, err, errlen, "starting the ingest");
-	if (sqlite3_prepare_v2(db->h, "SELECT 1 FROM runs WHERE run_id = ?", -1, &has, NULL) ||
+	if (sqlite3_prepare_v2(db->h, "SELECT 1 FROM runs WHERE run_id = ?", -1, &db->has, NULL) ||
 	    sqlite3_prepare_v2(db->h,
 	                       "INSERT INTO runs VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
 	                       "strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
-	                       -1, &ins, NULL) ||
+	                       -1, &db->ins, NULL) ||
 	    sqlite3_prepare_v2(db->h, "INSERT INTO points VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
-	                       &pt, NULL))
-		rc = db_fail(db, err, errlen, "preparing the ingest");
-	for (size_t k = 0; k < n && rc == 0; k++) {
-		const struct sbr_run *r = runs[k];
-		sqlite3_reset(has);
-		bind_text(has, 1, r->run_id);
-		int step = sqlite3_step(has);
-		if (step == SQLITE_ROW)
-			continue; /* ingested before */
-		if (step != SQLITE_DONE) {
-			rc = db_fail(db, err, errlen, "looking up a run");
-			break;
-		}
-		json_t *prov = json_object_get(r->run, "provenance");
-		char *soft = software_of(r);
-		const char *commit = json_string_value(
-		    json_object_get(json_object_get(r->run, "suite"), "git_commit"));
-		sqlite3_reset(ins);
-		bind_text(ins, 1, r->run_id);
-		bind_text(ins, 2, r->path);
-		bind_text(ins, 3, r->origin);
-		bind_text(ins, 4, r->command);
-		bind_text(ins, 5, r->start_time);
-		bind_text(ins, 6, r->status);
-		sqlite3_bind_int(ins, 7, r->complete);
-		bind_text(ins, 8, r->machine_class);
-		bind_text(ins, 9, r->machine);
-		sqlite3_bind_int64(ins, 10,
-		                   (sqlite3_int64)json_array_size(json_object_get(prov, "hosts")));
-		sqlite3_bind_int64(
-		    ins, 11, (sqlite3_int64)json_integer_value(json_object_get(prov, "ranks")));
-		bind_text(ins, 12, json_string_value(json_object_get(prov, "backend")));
-		bind_text(ins, 13, soft);
-		bind_text(ins, 14, commit);
-		if (sqlite3_step(ins) != SQLITE_DONE)
-			rc = db_fail(db, err, errlen, "adding a run");
-		free(soft);
-		for (size_t i = 0; i < r->npts && rc == 0; i++) {
-			const struct sbr_point *p = &r->pts[i];
-			sqlite3_reset(pt);
-			bind_text(pt, 1, r->run_id);
-			sqlite3_bind_int64(pt, 2, (sqlite3_int64)i);
-			bind_text(pt, 3, p->benchmark);
-			bind_text(pt, 4, p->backend);
-			sqlite3_bind_int(pt, 5, p->ranks);
-			sqlite3_bind_int64(pt, 6, (sqlite3_int64)p->bytes);
-			bind_text(pt, 7, p->config);
-			bind_text(pt, 8, p->label);
-			if (p->time == p->time)
-				sqlite3_bind_double(pt, 9, p->time);
-			else
-				sqlite3_bind_null(pt, 9);
-			bind_text(pt, 10, p->time_kind);
-			sqlite3_bind_int64(pt, 11, (sqlite3_int64)p->nsamples);
-			sqlite3_bind_int(pt, 12, p->check_failed);
-			if (p->nsamples)
-				sqlite3_bind_blob64(pt, 13, p->samples,
-				                    (sqlite3_uint64)(p->nsamples * sizeof(double)),
-				                    SQLITE_STATIC);
-			else
-				sqlite3_bind_null(pt, 13);
-			if (sqlite3_step(pt) != SQLITE_DONE)
-				rc = db_fail(db, err, errlen, "adding a point");
-		}
-		if (rc == 0)
-			(*added)++;
+	                       &db->pt, NULL)) {
+		int rc = db_fail(db, err, errlen, "preparing the ingest");
+		sbr_db_end(db, 0, NULL, 0);
+		return rc;
 	}
-	sqlite3_finalize(has);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(pt);
-	if (rc == 0 && sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		rc = db_fail(db, err, errlen, "committing the ingest");
-	if (rc) {
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
-		*added = 0;
+	return 0;
+}
+
+int sbr_db_end(struct sbr_db *db, int commit, char *err, size_t errlen)
+{
+	sqlite3_finalize(db->has);
+	sqlite3_finalize(db->ins);
+	sqlite3_finalize(db->pt);
+	db->has = db->ins = db->pt = NULL;
+	if (commit && sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	int rc = commit ? db_fail(db, err, errlen, "committing the ingest") : 0;
+	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+int sbr_db_add(struct sbr_db *db, const struct sbr_run *r, size_t *added, char *err,
+               size_t errlen)
+{
+	sqlite3_stmt *has = db->has, *ins = db->ins, *pt = db->pt;
+	int rc = 0;
+	sqlite3_reset(has);
+	bind_text(has, 1, r->run_id);
+	int step = sqlite3_step(has);
+	if (step == SQLITE_ROW)
+		return 0; /* ingested before */
+	if (step != SQLITE_DONE)
+		return db_fail(db, err, errlen, "looking up a run");
+	json_t *prov = json_object_get(r->run, "provenance");
+	char *soft = software_of(r);
+	const char *commit =
+	    json_string_value(json_object_get(json_object_get(r->run, "suite"), "git_commit"));
+	sqlite3_reset(ins);
+	bind_text(ins, 1, r->run_id);
+	bind_text(ins, 2, r->path);
+	bind_text(ins, 3, r->origin);
+	bind_text(ins, 4, r->command);
+	bind_text(ins, 5, r->start_time);
+	bind_text(ins, 6, r->status);
+	sqlite3_bind_int(ins, 7, r->complete);
+	bind_text(ins, 8, r->machine_class);
+	bind_text(ins, 9, r->machine);
+	sqlite3_bind_int64(ins, 10, (sqlite3_int64)json_array_size(json_object_get(prov, "hosts")));
+	sqlite3_bind_int64(ins, 11,
+	                   (sqlite3_int64)json_integer_value(json_object_get(prov, "ranks")));
+	bind_text(ins, 12, json_string_value(json_object_get(prov, "backend")));
+	bind_text(ins, 13, soft);
+	bind_text(ins, 14, commit);
+	if (sqlite3_step(ins) != SQLITE_DONE)
+		rc = db_fail(db, err, errlen, "adding a run");
+	free(soft);
+	for (size_t i = 0; i < r->npts && rc == 0; i++) {
+		const struct sbr_point *p = &r->pts[i];
+		sqlite3_reset(pt);
+		bind_text(pt, 1, r->run_id);
+		sqlite3_bind_int64(pt, 2, (sqlite3_int64)i);
+		bind_text(pt, 3, p->benchmark);
+		bind_text(pt, 4, p->backend);
+		sqlite3_bind_int(pt, 5, p->ranks);
+		sqlite3_bind_int64(pt, 6, (sqlite3_int64)p->bytes);
+		bind_text(pt, 7, p->config);
+		bind_text(pt, 8, p->label);
+		if (p->time == p->time)
+			sqlite3_bind_double(pt, 9, p->time);
+		else
+			sqlite3_bind_null(pt, 9);
+		bind_text(pt, 10, p->time_kind);
+		sqlite3_bind_int64(pt, 11, (sqlite3_int64)p->nsamples);
+		sqlite3_bind_int(pt, 12, p->check_failed);
+		if (p->nsamples)
+			sqlite3_bind_blob64(pt, 13, p->samples,
+			                    (sqlite3_uint64)(p->nsamples * sizeof(double)),
+			                    SQLITE_STATIC);
+		else
+			sqlite3_bind_null(pt, 13);
+		if (sqlite3_step(pt) != SQLITE_DONE)
+			rc = db_fail(db, err, errlen, "adding a point");
 	}
+	if (rc == 0)
+		(*added)++;
 	return rc;
 }
 

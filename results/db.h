@@ -17,9 +17,14 @@ struct sbr_db;
 int sbr_db_open(const char *path, struct sbr_db **db, char *err, size_t errlen);
 void sbr_db_close(struct sbr_db *db);
 
-/* Ingest runs, all or none. *added: runs new to the database (others were there already). */
-int sbr_db_ingest(struct sbr_db *db, struct sbr_run *const *runs, size_t n, size_t *added,
-                  char *err, size_t errlen);
+/* Ingest runs, all or none: begin, add each run (*added is incremented for a run new to the
+ * database; one already there is left as it is), then end with commit = 1, or commit = 0 to
+ * leave the database as it was. Runs can be read and added one at a time, so an ingest of
+ * thousands of files holds one in memory. */
+int sbr_db_begin(struct sbr_db *db, char *err, size_t errlen);
+int sbr_db_add(struct sbr_db *db, const struct sbr_run *r, size_t *added, char *err,
+               size_t errlen);
+int sbr_db_end(struct sbr_db *db, int commit, char *err, size_t errlen);
 
 /* The rolling baseline of one configuration: the pooled samples of its points in the newest
  * `nruns` runs of the machine class that started before `before` (ISO time; NULL: any), other

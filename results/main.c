@@ -294,31 +294,30 @@ static int cmd_ingest(int argc, char **argv)
 	if (first >= argc)
 		return bad("%s needs run files", "ingest");
 	char err[1024] = "";
-	size_t n = (size_t)(argc - first), added = 0;
-	struct sbr_run *runs = NULL;
-	int rc = load_all(argv + first, n, &runs, err, sizeof err);
-	if (rc)
-		return report(rc, err);
-	struct sbr_run **rp = malloc(n * sizeof *rp);
+	size_t n = (size_t)(argc - first), added = 0, incomplete = 0;
 	struct sbr_db *db = NULL;
-	if (!rp)
-		rc = SBR_ENOMEM;
-	for (size_t i = 0; rp && i < n; i++)
-		rp[i] = &runs[i];
 	make_parent(o.db);
-	if (rc == 0 && (rc = sbr_db_open(o.db, &db, err, sizeof err)) == 0)
-		rc = sbr_db_ingest(db, rp, n, &added, err, sizeof err);
-	sbr_db_close(db);
-	size_t incomplete = 0;
-	for (size_t i = 0; i < n; i++) {
-		incomplete += !runs[i].complete;
-		if (!runs[i].complete && rc == 0)
-			fprintf(stderr, "scalebench-report: %s: incomplete run (no end record)\n",
-			        runs[i].path);
-		sbr_run_free(&runs[i]);
+	int rc = sbr_db_open(o.db, &db, err, sizeof err);
+	/* One transaction; one run in memory at a time. */
+	if (rc == 0 && (rc = sbr_db_begin(db, err, sizeof err)) == 0) {
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			struct sbr_run r;
+			if ((rc = load(argv[first + (int)i], &r, err, sizeof err)))
+				break;
+			rc = sbr_db_add(db, &r, &added, err, sizeof err);
+			if (!r.complete) {
+				incomplete++;
+				fprintf(stderr,
+				        "scalebench-report: %s: incomplete run (no end record)\n",
+				        r.path);
+			}
+			sbr_run_free(&r);
+		}
+		int erc = sbr_db_end(db, rc == 0, rc ? NULL : err, sizeof err);
+		if (rc == 0)
+			rc = erc;
 	}
-	free(runs);
-	free(rp);
+	sbr_db_close(db);
 	if (rc)
 		return report(rc, err);
 	printf("%zu run%s: %zu added to %s, %zu already there%s\n", n, n == 1 ? "" : "s", added,

@@ -3,7 +3,7 @@
 # hand-made ones), malformed input, ingest, compare, show, history and import, through the
 # command line. The Mann-Whitney U test itself is tested in t_mwu.c, the importers in t_import.c.
 . "$(dirname "$0")/lib.sh"
-plan 46
+plan 49
 R=$SB_BUILD/scalebench-report
 F=$TOP/tests/fixtures/runs
 G=$TOP/tests/fixtures/golden
