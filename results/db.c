@@ -4,6 +4,7 @@
 #include "compare.h"
 
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,8 +27,11 @@ static const char *const schema_sql =
     " run_id TEXT NOT NULL REFERENCES runs(run_id), seq INTEGER NOT NULL,"
     " benchmark TEXT, backend TEXT, ranks INTEGER, bytes INTEGER, config TEXT, label TEXT,"
     " time REAL, time_kind TEXT, n INTEGER, check_failed INTEGER, samples BLOB,"
+    " machine_class TEXT, start_time TEXT," /* the run's, so a baseline is one index range */
+    " config_hash INTEGER," /* FNV-1a 64 of config: a small key for the index */
     " PRIMARY KEY(run_id, seq));"
-    "CREATE INDEX IF NOT EXISTS points_config ON points(config);"
+    "CREATE INDEX IF NOT EXISTS points_history ON points(config_hash, machine_class, "
+    " start_time, run_id);"
     "CREATE INDEX IF NOT EXISTS runs_class ON runs(machine_class, start_time);";
 
 static int db_fail(struct sbr_db *db, char *err, size_t errlen, const char *what)
@@ -61,7 +65,9 @@ int sbr_db_open(const char *path, struct sbr_db **out, char *err, size_t errlen)
 	}
 	sqlite3_busy_timeout(db->h, 10000);
 	char *msg = NULL;
-	if (sqlite3_exec(db->h, "PRAGMA foreign_keys=ON;", NULL, NULL, &msg) != SQLITE_OK ||
+	/* 32 MiB of page cache (the default 2 MiB makes large ingests spill index pages). */
+	if (sqlite3_exec(db->h, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;", NULL, NULL,
+	                 &msg) != SQLITE_OK ||
 	    sqlite3_exec(db->h, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
 		int rc =
 		    sbr_fail(err, errlen, SBR_EINPUT, "%s: not a scalebench history database (%s)",
@@ -126,6 +132,16 @@ static char *software_of(const struct sbr_run *r)
 	return sbr_strdup(buf);
 }
 
+static sqlite3_int64 config_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; s && *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	}
+	return (sqlite3_int64)h;
+}
+
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
@@ -143,8 +159,8 @@ int sbr_db_begin(struct sbr_db *db, char *err, size_t errlen)
 	                       "INSERT INTO runs VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
 	                       "strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
 	                       -1, &db->ins, NULL) ||
-	    sqlite3_prepare_v2(db->h, "INSERT INTO points VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
-	                       &db->pt, NULL)) {
+	    sqlite3_prepare_v2(db->h, "INSERT INTO points VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	                       -1, &db->pt, NULL)) {
 		int rc = db_fail(db, err, errlen, "preparing the ingest");
 		sbr_db_end(db, 0, NULL, 0);
 		return rc;
@@ -165,8 +181,7 @@ int sbr_db_end(struct sbr_db *db, int commit, char *err, size_t errlen)
 	return rc;
 }
 
-int sbr_db_add(struct sbr_db *db, const struct sbr_run *r, size_t *added, char *err,
-               size_t errlen)
+int sbr_db_add(struct sbr_db *db, const struct sbr_run *r, size_t *added, char *err, size_t errlen)
 {
 	sqlite3_stmt *has = db->has, *ins = db->ins, *pt = db->pt;
 	int rc = 0;
@@ -224,6 +239,9 @@ int sbr_db_add(struct sbr_db *db, const struct sbr_run *r, size_t *added, char *
 			                    SQLITE_STATIC);
 		else
 			sqlite3_bind_null(pt, 13);
+		bind_text(pt, 14, r->machine_class);
+		bind_text(pt, 15, r->start_time);
+		sqlite3_bind_int64(pt, 16, config_hash(p->config));
 		if (sqlite3_step(pt) != SQLITE_DONE)
 			rc = db_fail(db, err, errlen, "adding a point");
 	}
@@ -246,11 +264,11 @@ int sbr_db_baseline(struct sbr_db *db, const char *machine_class, const char *co
 	memset(b, 0, sizeof *b);
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(db->h,
-	                       "SELECT p.samples, r.start_time FROM points p JOIN runs r USING "
-	                       "(run_id) WHERE p.config = ?1 AND r.machine_class = ?2 AND "
-	                       "r.run_id <> ?3 AND p.check_failed = 0 AND p.n > 0 AND "
-	                       "(?4 IS NULL OR r.start_time < ?4) "
-	                       "ORDER BY r.start_time DESC, r.run_id DESC LIMIT ?5",
+	                       "SELECT samples, start_time FROM points INDEXED BY points_history "
+	                       "WHERE config_hash = ?6 AND config = ?1 AND machine_class = ?2 "
+	                       "AND run_id <> ?3 AND "
+	                       "check_failed = 0 AND n > 0 AND (?4 IS NULL OR start_time < ?4) "
+	                       "ORDER BY start_time DESC, run_id DESC LIMIT ?5",
 	                       -1, &st, NULL) != SQLITE_OK)
 		return db_fail(db, err, errlen, "preparing a baseline query");
 	bind_text(st, 1, config);
@@ -258,6 +276,7 @@ int sbr_db_baseline(struct sbr_db *db, const char *machine_class, const char *co
 	bind_text(st, 3, exclude ? exclude : "");
 	bind_text(st, 4, before);
 	sqlite3_bind_int(st, 5, nruns);
+	sqlite3_bind_int64(st, 6, config_hash(config));
 	int rc = 0, step;
 	size_t cap = 0;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {

@@ -22,8 +22,7 @@ void sbr_db_close(struct sbr_db *db);
  * leave the database as it was. Runs can be read and added one at a time, so an ingest of
  * thousands of files holds one in memory. */
 int sbr_db_begin(struct sbr_db *db, char *err, size_t errlen);
-int sbr_db_add(struct sbr_db *db, const struct sbr_run *r, size_t *added, char *err,
-               size_t errlen);
+int sbr_db_add(struct sbr_db *db, const struct sbr_run *r, size_t *added, char *err, size_t errlen);
 int sbr_db_end(struct sbr_db *db, int commit, char *err, size_t errlen);
 
 /* The rolling baseline of one configuration: the pooled samples of its points in the newest

@@ -22,10 +22,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char usage[] =
     "usage: scalebench-report COMMAND ...\n"
@@ -285,6 +287,50 @@ static int parse(int argc, char **argv, const char *allowed, struct cli *o)
 	return ok ? optind : -1;
 }
 
+/* Reading runs ahead of the ingest: parsing JSON is most of an ingest's time and every file is
+ * independent, so worker threads read files in order into a ring of slots while the main thread
+ * adds them to the database (SQLite wants one writer) in the order given. A few runs are in
+ * memory at a time. */
+#define RING 8
+
+struct prefetch {
+	char **paths;
+	size_t n, next; /* next file for a worker */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop;
+	struct slot {
+		int state; /* 0 free, 1 loading, 2 ready */
+		size_t index;
+		int rc;
+		struct sbr_run run;
+		char err[1024];
+	} slot[RING];
+};
+
+static void *prefetch_worker(void *arg)
+{
+	struct prefetch *q = arg;
+	pthread_mutex_lock(&q->mu);
+	for (;;) {
+		while (!q->stop && q->next < q->n && q->slot[q->next % RING].state != 0)
+			pthread_cond_wait(&q->cv, &q->mu);
+		if (q->stop || q->next >= q->n)
+			break;
+		size_t i = q->next++;
+		struct slot *s = &q->slot[i % RING];
+		s->state = 1;
+		s->index = i;
+		pthread_mutex_unlock(&q->mu);
+		s->rc = load(q->paths[i], &s->run, s->err, sizeof s->err);
+		pthread_mutex_lock(&q->mu);
+		s->state = 2;
+		pthread_cond_broadcast(&q->cv);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
 static int cmd_ingest(int argc, char **argv)
 {
 	struct cli o;
@@ -298,20 +344,62 @@ static int cmd_ingest(int argc, char **argv)
 	struct sbr_db *db = NULL;
 	make_parent(o.db);
 	int rc = sbr_db_open(o.db, &db, err, sizeof err);
-	/* One transaction; one run in memory at a time. */
 	if (rc == 0 && (rc = sbr_db_begin(db, err, sizeof err)) == 0) {
+		/* One transaction: all of it or none. */
+		struct prefetch *q = calloc(1, sizeof *q);
+		pthread_t th[4];
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		int nth = cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus, started = 0;
+		if (!q) {
+			rc = SBR_ENOMEM;
+		} else {
+			q->paths = argv + first;
+			q->n = n;
+			pthread_mutex_init(&q->mu, NULL);
+			pthread_cond_init(&q->cv, NULL);
+			for (int t = 0; t < nth; t++)
+				started +=
+				    pthread_create(&th[started], NULL, prefetch_worker, q) == 0;
+			if (!started)
+				rc = sbr_fail(err, sizeof err, SBR_ENOMEM, "cannot start a thread");
+		}
 		for (size_t i = 0; i < n && rc == 0; i++) {
-			struct sbr_run r;
-			if ((rc = load(argv[first + (int)i], &r, err, sizeof err)))
-				break;
-			rc = sbr_db_add(db, &r, &added, err, sizeof err);
-			if (!r.complete) {
-				incomplete++;
-				fprintf(stderr,
-				        "scalebench-report: %s: incomplete run (no end record)\n",
-				        r.path);
+			struct slot *s = &q->slot[i % RING];
+			pthread_mutex_lock(&q->mu);
+			while (!(s->state == 2 && s->index == i))
+				pthread_cond_wait(&q->cv, &q->mu);
+			pthread_mutex_unlock(&q->mu);
+			if ((rc = s->rc)) {
+				snprintf(err, sizeof err, "%s", s->err);
+			} else {
+				rc = sbr_db_add(db, &s->run, &added, err, sizeof err);
+				if (!s->run.complete) {
+					incomplete++;
+					fprintf(stderr,
+					        "scalebench-report: %s: incomplete run (no end "
+					        "record)\n",
+					        s->run.path);
+				}
+				sbr_run_free(&s->run);
 			}
-			sbr_run_free(&r);
+			pthread_mutex_lock(&q->mu);
+			s->state = 0;
+			pthread_cond_broadcast(&q->cv);
+			pthread_mutex_unlock(&q->mu);
+		}
+		if (q) {
+			pthread_mutex_lock(&q->mu);
+			q->stop = 1;
+			pthread_cond_broadcast(&q->cv);
+			pthread_mutex_unlock(&q->mu);
+			for (int t = 0; t < started; t++)
+				pthread_join(th[t], NULL);
+			for (int k = 0; k < RING; k++) /* loaded but never added (after an error) */
+				if (q->slot[k].state == 2 && q->slot[k].rc == 0)
+					sbr_run_free(&q->slot[k].run);
+			pthread_mutex_destroy(&q->mu);
+			pthread_cond_destroy(&q->cv);
+			free(q);
 		}
 		int erc = sbr_db_end(db, rc == 0, rc ? NULL : err, sizeof err);
 		if (rc == 0)
@@ -540,6 +628,8 @@ int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return (fputs(usage, stderr), SBR_EXIT_BAD_INPUT);
+	/* jansson's hash seed, set once before any thread parses (ingest reads in threads). */
+	json_object_seed(0);
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0)
 		return (fputs(usage, stdout), 0);

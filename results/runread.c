@@ -110,8 +110,118 @@ static int want(const char *path, size_t line, json_t *o, const char *key, json_
 	return 0;
 }
 
-static int point_of(struct sbr_run *r, json_t *rec, size_t line, struct sbr_point *p, char *err,
-                    size_t errlen)
+/* The samples are most of a run file's bytes, and a generic JSON parser spends most of its
+ * time on them (a value object per number). So a point's top-level "samples" array is read
+ * here with strtod, and the rest of the line, with that array emptied, by jansson. Anything
+ * unusual (a number that is not plain JSON, an overflow, odd nesting) falls back to jansson on
+ * the whole line, so errors are reported alike. Returns the count, or -1 to fall back; *at and
+ * *end delimit the array's contents. */
+static int json_number_ok(const char *b, const char *e)
+{
+	const char *p = b;
+	if (p < e && *p == '-')
+		p++;
+	if (p >= e || *p < '0' || *p > '9')
+		return 0;
+	if (*p == '0')
+		p++;
+	else
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	if (p < e && *p == '.') {
+		if (++p >= e || *p < '0' || *p > '9')
+			return 0;
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= e || *p < '0' || *p > '9')
+			return 0;
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	}
+	return p == e;
+}
+
+static long fast_samples(const char *line, size_t len, double **out, size_t *cap, size_t *at,
+                         size_t *end)
+{
+	static const char key[] = "\"samples\"";
+	int depth = 0, in_str = 0;
+	for (size_t i = 0; i < len; i++) {
+		char ch = line[i];
+		if (in_str) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_str = 0;
+			continue;
+		}
+		if (ch == '{' || ch == '[') {
+			depth++;
+		} else if (ch == '}' || ch == ']') {
+			depth--;
+		} else if (ch == '"') {
+			if (depth != 1 || len - i < sizeof key - 1 ||
+			    memcmp(line + i, key, sizeof key - 1) != 0) {
+				in_str = 1;
+				continue;
+			}
+			size_t j = i + sizeof key - 1;
+			while (j < len && (line[j] == ' ' || line[j] == '\t'))
+				j++;
+			if (j >= len || line[j] != ':')
+				return -1;
+			j++;
+			while (j < len && (line[j] == ' ' || line[j] == '\t'))
+				j++;
+			if (j >= len || line[j] != '[')
+				return -1;
+			*at = ++j;
+			size_t n = 0;
+			for (;;) {
+				while (j < len && (line[j] == ' ' || line[j] == '\t'))
+					j++;
+				if (j < len && line[j] == ']' && n == 0)
+					break;
+				char *e;
+				double d = strtod(line + j, &e);
+				if (e == line + j || !json_number_ok(line + j, e) || !isfinite(d))
+					return -1;
+				if (n == *cap) {
+					size_t nc = *cap ? 2 * *cap : 256;
+					double *v = realloc(*out, nc * sizeof *v);
+					if (!v)
+						return -1;
+					*out = v;
+					*cap = nc;
+				}
+				(*out)[n++] = d;
+				j = (size_t)(e - line);
+				while (j < len && (line[j] == ' ' || line[j] == '\t'))
+					j++;
+				if (j < len && line[j] == ',') {
+					j++;
+					continue;
+				}
+				if (j < len && line[j] == ']')
+					break;
+				return -1;
+			}
+			*end = j; /* the ']' */
+			return (long)n;
+		}
+	}
+	return -1;
+}
+
+/* pre, npre: the samples read by fast_samples (npre >= 0; the record's array is then empty),
+ * or npre < 0 to take them from the record. */
+static int point_of(struct sbr_run *r, json_t *rec, size_t line, const double *pre, long npre,
+                    struct sbr_point *p, char *err, size_t errlen)
 {
 	const char *path = r->path;
 	int rc;
@@ -154,14 +264,14 @@ static int point_of(struct sbr_run *r, json_t *rec, size_t line, struct sbr_poin
 		p->time_kind = "mean";
 	}
 	json_t *samples = json_object_get(rec, "samples");
-	size_t n = json_array_size(samples);
+	size_t n = npre >= 0 ? (size_t)npre : json_array_size(samples);
 	if (n) {
 		if (!(p->samples = malloc(n * sizeof *p->samples)))
 			return SBR_ENOMEM;
 		for (size_t i = 0; i < n; i++) {
-			json_t *v = json_array_get(samples, i);
-			double d = json_number_value(v);
-			if (!json_is_number(v) || !isfinite(d) || d < 0) {
+			json_t *v = npre >= 0 ? NULL : json_array_get(samples, i);
+			double d = npre >= 0 ? pre[i] : json_number_value(v);
+			if ((npre < 0 && !json_is_number(v)) || !isfinite(d) || d < 0) {
 				free(p->samples);
 				p->samples = NULL;
 				return sbr_fail(err, errlen, SBR_EINPUT,
@@ -180,9 +290,11 @@ static int point_of(struct sbr_run *r, json_t *rec, size_t line, struct sbr_poin
 	                        p->backend, "ranks", p->ranks, "params", params);
 	p->config = key ? json_dumps(key, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	if (key) {
-		json_t *pp = json_object_get(key, "params");
+		/* The record's own params are shared with the key: the series gets a copy. */
+		json_t *pp = json_deep_copy(params);
 		json_object_del(pp, "bytes");
 		json_object_del(pp, "count");
+		json_object_set_new(key, "params", pp);
 		p->series = json_dumps(key, JSON_COMPACT | JSON_SORT_KEYS);
 	}
 	json_decref(key);
@@ -195,8 +307,8 @@ static int point_of(struct sbr_run *r, json_t *rec, size_t line, struct sbr_poin
 	return 0;
 }
 
-static int add_record(struct sbr_run *r, json_t *rec, size_t line, size_t *cap, char *err,
-                      size_t errlen)
+static int add_record(struct sbr_run *r, json_t *rec, size_t line, size_t *cap, const double *pre,
+                      long npre, char *err, size_t errlen)
 {
 	const char *path = r->path;
 	if (!json_is_object(rec))
@@ -255,7 +367,7 @@ static int add_record(struct sbr_run *r, json_t *rec, size_t line, size_t *cap, 
 			r->pts = v;
 			*cap = nc;
 		}
-		if ((rc = point_of(r, rec, line, &r->pts[r->npts], err, errlen)))
+		if ((rc = point_of(r, rec, line, pre, npre, &r->pts[r->npts], err, errlen)))
 			return rc;
 		r->npts++;
 		return 0;
@@ -301,7 +413,8 @@ int sbr_run_read(const char *path, struct sbr_run *r, char *err, size_t errlen)
 		return finish(r, rc, err, errlen);
 	}
 	char *buf = NULL;
-	size_t len = 0, line = 0, cap = 0;
+	double *pre = NULL; /* a point's samples, read by fast_samples */
+	size_t len = 0, line = 0, cap = 0, precap = 0;
 	ssize_t got;
 	while (rc == 0 && (got = getline(&buf, &len, f)) >= 0) {
 		line++;
@@ -313,7 +426,23 @@ int sbr_run_read(const char *path, struct sbr_run *r, char *err, size_t errlen)
 			break;
 		}
 		json_error_t je;
-		json_t *rec = json_loadb(buf, (size_t)got, 0, &je);
+		size_t at = 0, end = 0;
+		long npre = fast_samples(buf, (size_t)got, &pre, &precap, &at, &end);
+		json_t *rec = NULL;
+		if (npre >= 0) {
+			/* The line with its samples array emptied: "...[" + "]..." */
+			memmove(buf + at, buf + end, (size_t)got - end);
+			rec = json_loadb(buf, (size_t)got - (end - at), 0, &je);
+			if (!rec || json_array_size(json_object_get(rec, "samples")) != 0) {
+				/* Not what it seemed: the whole line again, read the usual way. */
+				json_decref(rec);
+				rec = NULL;
+				npre = -1;
+				memmove(buf + end, buf + at, (size_t)got - end);
+			}
+		}
+		if (!rec)
+			rec = json_loadb(buf, (size_t)got, 0, &je);
 		if (!rec) {
 			rc = sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: not JSON (%s)%s", path,
 			              line, je.text,
@@ -324,11 +453,12 @@ int sbr_run_read(const char *path, struct sbr_run *r, char *err, size_t errlen)
 			rc = SBR_ENOMEM;
 			break;
 		}
-		rc = add_record(r, rec, line, &cap, err, errlen);
+		rc = add_record(r, rec, line, &cap, pre, npre, err, errlen);
 	}
 	if (rc == 0 && ferror(f))
 		rc = sbr_fail(err, errlen, SBR_EINPUT, "%s: %s", path, strerror(errno));
 	free(buf);
+	free(pre);
 	fclose(f);
 	return finish(r, rc, err, errlen);
 }
@@ -344,7 +474,7 @@ int sbr_run_from_records(const char *path, json_t *records, struct sbr_run *r, c
 		if (rc)
 			break;
 		json_array_append(r->records, rec);
-		rc = add_record(r, rec, i + 1, &cap, err, errlen);
+		rc = add_record(r, rec, i + 1, &cap, NULL, -1, err, errlen);
 	}
 	return finish(r, rc, err, errlen);
 }

@@ -32,8 +32,12 @@ static int is_schedule(const struct sbr_point *p)
  * are not the size. */
 static void series_title(char *buf, size_t len, const struct sbr_point *p)
 {
-	size_t l = (size_t)snprintf(buf, len, "%s, %s, %d rank%s", p->benchmark, p->backend,
-	                            p->ranks, p->ranks == 1 ? "" : "s");
+	size_t l;
+	if (p->ranks > 0)
+		l = (size_t)snprintf(buf, len, "%s, %s, %d rank%s", p->benchmark, p->backend,
+		                     p->ranks, p->ranks == 1 ? "" : "s");
+	else
+		l = (size_t)snprintf(buf, len, "%s, %s, ranks unknown", p->benchmark, p->backend);
 	const char *k;
 	json_t *v;
 	json_object_foreach(json_object_get(p->rec, "params"), k, v)
@@ -58,15 +62,30 @@ static void series_title(char *buf, size_t len, const struct sbr_point *p)
 
 static int overview(struct sbr_run *const *runs, size_t n, enum sbr_format fmt, FILE *out)
 {
-	static const char *const head[] = {"run",    "run id",  "command",  "start",
-	                                   "origin", "machine", "class",    "ranks",
-	                                   "status", "points",  "software", NULL};
+	static const char *const head[] = {"run",    "run id",   "command", "start", "origin",
+	                                   "hosts",  "machine",  "class",   "ranks", "status",
+	                                   "points", "software", NULL};
 	struct sbr_table t;
 	int rc = sbr_table_init(&t, "runs", head);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct sbr_run *r = runs[i];
 		json_t *prov = json_object_get(r->run, "provenance");
-		char id[24], ranks[24], pts[24], soft[256];
+		char id[24], ranks[24], pts[24], soft[256], hosts[256] = "";
+		/* Host names: the first three, and how many more. */
+		json_t *hl = json_object_get(prov, "hosts"), *h;
+		size_t hi, hn = json_array_size(hl), hlen = 0;
+		json_array_foreach(hl, hi, h)
+		{
+			const char *name = json_string_value(json_object_get(h, "host"));
+			if (hi == 3) {
+				snprintf(hosts + hlen, sizeof hosts - hlen, " +%zu", hn - 3);
+				break;
+			}
+			hlen += (size_t)snprintf(hosts + hlen, sizeof hosts - hlen, "%s%.60s",
+			                         hi ? " " : "", name ? name : "?");
+			if (hlen >= sizeof hosts)
+				break;
+		}
 		snprintf(id, sizeof id, "R%zu", i + 1);
 		snprintf(ranks, sizeof ranks, "%lld",
 		         (long long)json_integer_value(json_object_get(prov, "ranks")));
@@ -84,17 +103,13 @@ static int overview(struct sbr_run *const *runs, size_t n, enum sbr_format fmt, 
 		char *comma = strchr(soft, ',');
 		if (comma && mpi)
 			*comma = '\0';
-		const char *cells[] = {id,
-		                       r->run_id,
-		                       r->command,
-		                       r->start_time ? r->start_time : "",
-		                       r->origin,
-		                       r->machine,
-		                       r->machine_class,
-		                       ranks,
-		                       r->complete ? r->status : "incomplete (no end record)",
-		                       pts,
-		                       soft};
+		const char *cells[] = {
+		    id,         r->run_id,
+		    r->command, r->start_time ? r->start_time : "",
+		    r->origin,  hosts,
+		    r->machine, r->machine_class,
+		    ranks,      r->complete ? r->status : "incomplete (no end record)",
+		    pts,        soft};
 		rc = sbr_table_add(&t, cells);
 	}
 	if (rc == 0) {

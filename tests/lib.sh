@@ -8,6 +8,7 @@
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SB_BUILD=${SB_BUILD:-$TOP/build}
+SB_BUILD=$(cd "$SB_BUILD" 2>/dev/null && pwd || echo "$SB_BUILD") # absolute: tests change directory
 SB=$SB_BUILD/scalebench
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sbtest.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT

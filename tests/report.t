@@ -3,7 +3,7 @@
 # hand-made ones), malformed input, ingest, compare, show, history and import, through the
 # command line. The Mann-Whitney U test itself is tested in t_mwu.c, the importers in t_import.c.
 . "$(dirname "$0")/lib.sh"
-plan 49
+plan 53
 R=$SB_BUILD/scalebench-report
 F=$TOP/tests/fixtures/runs
 G=$TOP/tests/fixtures/golden
@@ -55,6 +55,19 @@ is "$? $(grep -c . "$TMP/err")" "2 1" "random bytes: exit 2, one message"
 bad "an unknown option" "unknown option" show --colour "$m"
 bad "an unknown format" "--format pdf" show --format pdf "$m"
 bad "an unknown command" "unknown command 'fly'" fly
+
+# The samples are read by a fast path; what it reads must equal what a JSON parser reads, and
+# it must not be fooled by the same text inside a string or by spaces.
+jq -c 'if .type == "point" then .label = "x\"samples\":[9,9] \"samples\":[" else . end' "$m" |
+	sed '2s/"samples":\[/"samples" : [ /; 2s/1.1e-6,/1.1E-6 ,/' >"$TMP/tricky.jsonl"
+"$R" show --format csv "$TMP/tricky.jsonl" >"$TMP/t1" && "$R" show --format csv "$m" >"$TMP/t2"
+is "$(tail -n +5 "$TMP/t1" | md5sum)" "$(tail -n +5 "$TMP/t2" | md5sum)" "samples read alike through spaces, E exponents and look-alike strings"
+"$R" compare "$TMP/tricky.jsonl" --baseline "$m" --format csv | grep -c ',unchanged,no significant difference (p = 1)' >"$TMP/n"
+is "$(cat "$TMP/n")" 3 "and compare as identical to the original"
+sed '2s/1.0e-6,/-1.0e-6,/' "$m" >"$TMP/neg.jsonl"
+bad "a negative time" 'neg.jsonl:2: samples\[0\] is not a time' show "$TMP/neg.jsonl"
+sed '2s/1.0e-6,/0x10,/' "$m" >"$TMP/hex.jsonl"
+bad "a hexadecimal number" "hex.jsonl:2: not JSON" show "$TMP/hex.jsonl"
 
 # --- ingest ---
 "$R" ingest --db "$DB" "$F/mini.jsonl" "$F/real-allreduce-1.jsonl" >"$TMP/out" 2>&1
@@ -153,11 +166,12 @@ is "$(grep -c '<svg' "$TMP/page.html")" 4 "one time and one bandwidth plot per s
 grep -q 'Pipeline schedules' "$TMP/page.html" && ! grep -qi '<script\|src=\|href=' "$TMP/page.html"
 ok $? "with the pipeline summary, and nothing fetched from elsewhere (no scripts, no links)"
 # A hostile host name in a run file is escaped everywhere.
-jq -c 'if .type == "run" then .topology.hosts[0].host = "<script>alert(1)</script>&\"x" |
+jq -c 'if .type == "run" then .provenance.hosts[0].host = "<script>alert(1)</script>&\"x" |
 	.provenance.mpi_library = "<img src=x onerror=alert(2)>" else . end |
 	if .type == "point" then .label = "<b>bold</b>" else . end' "$m" >"$TMP/hostile.jsonl"
 "$R" show --format html "$TMP/hostile.jsonl" >"$TMP/h.html"
-! grep -q '<script>\|<img\|<b>' "$TMP/h.html" && grep -q '&lt;img src=x onerror=alert(2)&gt;' "$TMP/h.html"
+! grep -q '<script>\|<img\|<b>' "$TMP/h.html" && grep -q '&lt;img src=x onerror=alert(2)&gt;' "$TMP/h.html" &&
+	grep -q '&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;x' "$TMP/h.html"
 ok $? "hostile strings from a run file are escaped in HTML"
 "$R" show --format md "$TMP/hostile.jsonl" | grep -q '<img src=x onerror=alert(2)>'
 ok $? "(and shown as they are in Markdown's code-free cells)"
