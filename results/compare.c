@@ -131,10 +131,12 @@ static void judge(struct sbr_compare *c, struct sbr_verdict *v, const double *ba
 
 static int begin(struct sbr_compare *c, const struct sbr_run *cur)
 {
-	c->v = calloc(cur->npts ? cur->npts : 1, sizeof *c->v);
-	c->n = cur->npts;
 	c->regressed = c->improved = c->unchanged = c->not_comparable = 0;
-	return c->v ? 0 : SBR_ENOMEM;
+	c->n = 0;
+	if (!(c->v = calloc(cur->npts ? cur->npts : 1, sizeof *c->v)))
+		return SBR_ENOMEM;
+	c->n = cur->npts;
+	return 0;
 }
 
 static void count(struct sbr_compare *c)
@@ -184,10 +186,41 @@ int sbr_compare_run(struct sbr_compare *c, const struct sbr_run *cur, const stru
 	return 0;
 }
 
+/* The range of the baseline runs' medians that a change must leave: all of them up to four
+ * runs; from five on (the default window), without the single most extreme on each side, so
+ * that one run caught in a bad state, or one that regressed and went into the history, does
+ * not hide a change. (Trimming from three on would drop a state of the machine seen once in
+ * four runs, and call its next appearance a regression: results/README.md.) */
+static void range(const double *m, int k, double *lo, double *hi)
+{
+	*lo = *hi = NAN;
+	if (k <= 0)
+		return;
+	double *c = malloc((size_t)k * sizeof *c);
+	if (!c)
+		return;
+	memcpy(c, m, (size_t)k * sizeof *c);
+	qsort(c, (size_t)k, sizeof *c, cmp_double);
+	*lo = k >= 5 ? c[1] : c[0];
+	*hi = k >= 5 ? c[k - 2] : c[k - 1];
+	free(c);
+}
+
 int sbr_compare_history(struct sbr_compare *c, const struct sbr_run *cur, struct sbr_db *db,
                         int nruns, char *err, size_t errlen)
 {
 	int rc = begin(c, cur);
+	if (rc == 0 && !cur->start_time) {
+		/* Without a start time the run has no place in the history. */
+		for (size_t i = 0; i < cur->npts; i++) {
+			c->v[i].point = &cur->pts[i];
+			snprintf(c->v[i].why, sizeof c->v[i].why,
+			         "the run has no start time to place it in the history");
+			judge(c, &c->v[i], NULL, 0);
+		}
+		count(c);
+		return 0;
+	}
 	for (size_t i = 0; i < cur->npts && rc == 0; i++) {
 		struct sbr_verdict *v = &c->v[i];
 		v->point = &cur->pts[i];
@@ -197,13 +230,7 @@ int sbr_compare_history(struct sbr_compare *c, const struct sbr_run *cur, struct
 		if (rc)
 			break;
 		v->base_runs = b.runs;
-		v->base_lo = v->base_hi = NAN;
-		for (int k = 0; k < b.runs; k++) {
-			if (!(b.run_medians[k] >= v->base_lo))
-				v->base_lo = b.run_medians[k];
-			if (!(b.run_medians[k] <= v->base_hi))
-				v->base_hi = b.run_medians[k];
-		}
+		range(b.run_medians, b.runs, &v->base_lo, &v->base_hi);
 		if (!b.runs)
 			snprintf(v->why, sizeof v->why,
 			         "no earlier run of this configuration on this machine class");

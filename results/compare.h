@@ -4,7 +4,8 @@
  * over the baseline's runs) is significant (p < alpha), and its median is slower than the
  * baseline's by more than the threshold, the baseline's median being that of each of its runs
  * in turn: the current median must be beyond the threshold above the slowest of them (below
- * the fastest, to improve). Per-iteration samples of one run share that run's state of the
+ * the fastest, to improve); from five baseline runs on, the most extreme one on each side is
+ * left out of that range. Per-iteration samples of one run share that run's state of the
  * machine, so the test alone sees any run-to-run difference as significant; the spread of
  * several baseline runs is what tells such a difference from a change (see results/README.md).
  * With one baseline run the rule is the plain ratio of medians. */

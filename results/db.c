@@ -58,7 +58,7 @@ int sbr_db_open(const char *path, struct sbr_db **out, char *err, size_t errlen)
 	}
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
-		int rc = sbr_fail(err, errlen, SBR_EINPUT, "%s: cannot open the database: %s", path,
+		int rc = sbr_fail(err, errlen, SBR_EIO, "%s: cannot open the database: %s", path,
 		                  db->h ? sqlite3_errmsg(db->h) : "out of memory");
 		sbr_db_close(db);
 		return rc;
@@ -69,9 +69,13 @@ int sbr_db_open(const char *path, struct sbr_db **out, char *err, size_t errlen)
 	if (sqlite3_exec(db->h, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;", NULL, NULL,
 	                 &msg) != SQLITE_OK ||
 	    sqlite3_exec(db->h, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
-		int rc =
-		    sbr_fail(err, errlen, SBR_EINPUT, "%s: not a scalebench history database (%s)",
-		             path, msg ? msg : "?");
+		/* Not a database (bad input) or one that cannot be written (a fault). */
+		int code = sqlite3_errcode(db->h);
+		int rc = code == SQLITE_NOTADB || code == SQLITE_CORRUPT
+		             ? sbr_fail(err, errlen, SBR_EINPUT,
+		                        "%s: not a scalebench history database (%s)", path,
+		                        msg ? msg : "?")
+		             : sbr_fail(err, errlen, SBR_EIO, "%s: %s", path, msg ? msg : "?");
 		sqlite3_free(msg);
 		sbr_db_close(db);
 		return rc;
@@ -263,26 +267,31 @@ int sbr_db_baseline(struct sbr_db *db, const char *machine_class, const char *co
 {
 	memset(b, 0, sizeof *b);
 	sqlite3_stmt *st = NULL;
+	/* Rows newest first; a run with several points of the configuration gives several rows,
+	 * pooled: N counts runs, not rows. */
 	if (sqlite3_prepare_v2(db->h,
-	                       "SELECT samples, start_time FROM points INDEXED BY points_history "
-	                       "WHERE config_hash = ?6 AND config = ?1 AND machine_class = ?2 "
-	                       "AND run_id <> ?3 AND "
-	                       "check_failed = 0 AND n > 0 AND (?4 IS NULL OR start_time < ?4) "
-	                       "ORDER BY start_time DESC, run_id DESC LIMIT ?5",
+	                       "SELECT samples, start_time, run_id FROM points INDEXED BY "
+	                       "points_history WHERE config_hash = ?6 AND config = ?1 AND "
+	                       "machine_class = ?2 AND run_id <> ?3 AND check_failed = 0 AND "
+	                       "n > 0 AND start_time < ?4 ORDER BY start_time DESC, run_id DESC",
 	                       -1, &st, NULL) != SQLITE_OK)
 		return db_fail(db, err, errlen, "preparing a baseline query");
 	bind_text(st, 1, config);
 	bind_text(st, 2, machine_class);
 	bind_text(st, 3, exclude ? exclude : "");
 	bind_text(st, 4, before);
-	sqlite3_bind_int(st, 5, nruns);
 	sqlite3_bind_int64(st, 6, config_hash(config));
 	int rc = 0, step;
-	size_t cap = 0;
+	size_t cap = 0, first_of_run = 0;
+	char last[80] = "";
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		size_t bytes = (size_t)sqlite3_column_bytes(st, 0), k = bytes / sizeof(double);
 		const void *blob = sqlite3_column_blob(st, 0);
 		const char *t = (const char *)sqlite3_column_text(st, 1);
+		const char *id = (const char *)sqlite3_column_text(st, 2);
+		int same = id && strcmp(id, last) == 0;
+		if (!same && b->runs == nruns)
+			break;
 		if (b->n + k > cap) {
 			size_t nc = cap ? 2 * cap : 1024;
 			while (nc < b->n + k)
@@ -295,22 +304,28 @@ int sbr_db_baseline(struct sbr_db *db, const char *machine_class, const char *co
 			b->samples = v;
 			cap = nc;
 		}
-		double *rm = realloc(b->run_medians, (size_t)(b->runs + 1) * sizeof *rm);
-		if (!rm) {
-			rc = SBR_ENOMEM;
-			break;
-		}
-		b->run_medians = rm;
 		if (k)
 			memcpy(b->samples + b->n, blob, k * sizeof(double));
-		rm[b->runs] = k ? sbr_median_of(b->samples + b->n, k) : 0;
 		b->n += k;
-		if (b->runs++ == 0)
-			snprintf(b->newest, sizeof b->newest, "%s", t ? t : "?");
-		snprintf(b->oldest, sizeof b->oldest, "%s", t ? t : "?");
+		if (!same) {
+			double *rm = realloc(b->run_medians, (size_t)(b->runs + 1) * sizeof *rm);
+			if (!rm) {
+				rc = SBR_ENOMEM;
+				break;
+			}
+			b->run_medians = rm;
+			first_of_run = b->n - k;
+			snprintf(last, sizeof last, "%s", id ? id : "");
+			if (b->runs++ == 0)
+				snprintf(b->newest, sizeof b->newest, "%s", t ? t : "?");
+			snprintf(b->oldest, sizeof b->oldest, "%s", t ? t : "?");
+		}
+		/* This run's median over all of its rows so far. */
+		b->run_medians[b->runs - 1] =
+		    sbr_median_of(b->samples + first_of_run, b->n - first_of_run);
 	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = db_fail(db, err, errlen, "reading a baseline");
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = rc ? rc : db_fail(db, err, errlen, "reading a baseline");
 	sqlite3_finalize(st);
 	if (rc)
 		sbr_base_free(b);

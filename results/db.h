@@ -26,8 +26,8 @@ int sbr_db_add(struct sbr_db *db, const struct sbr_run *r, size_t *added, char *
 int sbr_db_end(struct sbr_db *db, int commit, char *err, size_t errlen);
 
 /* The rolling baseline of one configuration: the pooled samples of its points in the newest
- * `nruns` runs of the machine class that started before `before` (ISO time; NULL: any), other
- * than run `exclude`, whose checks passed. */
+ * `nruns` runs of the machine class that started before `before` (ISO time), other than run
+ * `exclude`, whose checks passed. */
 struct sbr_base {
 	double *samples;
 	size_t n;

@@ -56,8 +56,13 @@ static int report(int rc, const char *err)
 {
 	if (rc == SBR_ENOMEM)
 		fprintf(stderr, "scalebench-report: error: out of memory\n");
-	else
-		fprintf(stderr, "scalebench-report: error: %s\n", err);
+	else {
+		/* Messages quote run files: no control characters to the terminal. */
+		fputs("scalebench-report: error: ", stderr);
+		for (const char *c = err; *c; c++)
+			fputc((unsigned char)*c < 0x20 ? '?' : *c, stderr);
+		fputc('\n', stderr);
+	}
 	return rc == SBR_EIO || rc == SBR_ENOMEM ? SBR_EXIT_FAULT : SBR_EXIT_BAD_INPUT;
 }
 
@@ -467,7 +472,10 @@ static int cmd_compare(int argc, char **argv)
 		FILE *out = open_out(o.out);
 		if (!out)
 			rc = SBR_EIO, snprintf(err, sizeof err, "cannot write the output");
-		else if ((rc = sbr_compare_table(&c, title, o.changes_only, &t)) == 0) {
+		else if ((rc = sbr_compare_table(&c, title, o.changes_only, &t)) != 0) {
+			sbr_table_free(&t);
+			close_out(out, o.out);
+		} else {
 			if (o.fmt == SBR_HTML)
 				sbr_html_begin(out, "scalebench comparison");
 			sbr_table_write(&t, out, o.fmt);

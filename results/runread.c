@@ -191,6 +191,15 @@ static long fast_samples(const char *line, size_t len, double **out, size_t *cap
 				double d = strtod(line + j, &e);
 				if (e == line + j || !json_number_ok(line + j, e) || !isfinite(d))
 					return -1;
+				if (!memchr(line + j, '.', (size_t)(e - line - j)) &&
+				    !memchr(line + j, 'e', (size_t)(e - line - j)) &&
+				    !memchr(line + j, 'E', (size_t)(e - line - j))) {
+					/* An integer: jansson refuses one beyond 64 bits. */
+					errno = 0;
+					strtoll(line + j, NULL, 10);
+					if (errno == ERANGE)
+						return -1;
+				}
 				if (n == *cap) {
 					size_t nc = *cap ? 2 * *cap : 256;
 					double *v = realloc(*out, nc * sizeof *v);
@@ -212,6 +221,26 @@ static long fast_samples(const char *line, size_t len, double **out, size_t *cap
 				return -1;
 			}
 			*end = j; /* the ']' */
+			/* A second "samples" key (valid JSON; jansson keeps the last): the slow
+			 * way. */
+			for (size_t k = j + 1; k < len; k++) {
+				ch = line[k];
+				if (in_str) {
+					if (ch == '\\')
+						k++;
+					else if (ch == '"')
+						in_str = 0;
+				} else if (ch == '{' || ch == '[') {
+					depth++;
+				} else if (ch == '}' || ch == ']') {
+					depth--;
+				} else if (ch == '"') {
+					if (depth == 1 && len - k >= sizeof key - 1 &&
+					    memcmp(line + k, key, sizeof key - 1) == 0)
+						return -1;
+					in_str = 1;
+				}
+			}
 			return (long)n;
 		}
 	}
@@ -414,7 +443,8 @@ int sbr_run_read(const char *path, struct sbr_run *r, char *err, size_t errlen)
 	}
 	char *buf = NULL;
 	double *pre = NULL; /* a point's samples, read by fast_samples */
-	size_t len = 0, line = 0, cap = 0, precap = 0;
+	char *tmp = NULL; /* the line without them */
+	size_t len = 0, line = 0, cap = 0, precap = 0, tmpcap = 0;
 	ssize_t got;
 	while (rc == 0 && (got = getline(&buf, &len, f)) >= 0) {
 		line++;
@@ -429,16 +459,23 @@ int sbr_run_read(const char *path, struct sbr_run *r, char *err, size_t errlen)
 		size_t at = 0, end = 0;
 		long npre = fast_samples(buf, (size_t)got, &pre, &precap, &at, &end);
 		json_t *rec = NULL;
+		if (npre >= 0 && (size_t)got + 1 > tmpcap) {
+			char *t = realloc(tmp, (size_t)got + 1);
+			if (t)
+				tmp = t, tmpcap = (size_t)got + 1;
+			else
+				npre = -1;
+		}
 		if (npre >= 0) {
-			/* The line with its samples array emptied: "...[" + "]..." */
-			memmove(buf + at, buf + end, (size_t)got - end);
-			rec = json_loadb(buf, (size_t)got - (end - at), 0, &je);
+			/* A copy of the line with its samples array emptied: "...[" + "]..." */
+			memcpy(tmp, buf, at);
+			memcpy(tmp + at, buf + end, (size_t)got - end);
+			rec = json_loadb(tmp, (size_t)got - (end - at), 0, &je);
 			if (!rec || json_array_size(json_object_get(rec, "samples")) != 0) {
-				/* Not what it seemed: the whole line again, read the usual way. */
+				/* Not what it seemed: the line itself, read the usual way. */
 				json_decref(rec);
 				rec = NULL;
 				npre = -1;
-				memmove(buf + end, buf + at, (size_t)got - end);
 			}
 		}
 		if (!rec)
@@ -459,6 +496,7 @@ int sbr_run_read(const char *path, struct sbr_run *r, char *err, size_t errlen)
 		rc = sbr_fail(err, errlen, SBR_EINPUT, "%s: %s", path, strerror(errno));
 	free(buf);
 	free(pre);
+	free(tmp);
 	fclose(f);
 	return finish(r, rc, err, errlen);
 }

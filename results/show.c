@@ -203,7 +203,7 @@ static int series(struct sbr_run *const *runs, size_t n, const struct sbr_point 
 			}
 		}
 	}
-	struct sbr_table t;
+	struct sbr_table t = {0};
 	char title[512];
 	series_title(title, sizeof title, first);
 	if (rc == 0)
@@ -281,8 +281,8 @@ static int series(struct sbr_run *const *runs, size_t n, const struct sbr_point 
 		sbr_table_write(&t, out, fmt);
 		if (fmt == SBR_CSV)
 			fputs("\r\n", out);
-		sbr_table_free(&t);
 	}
+	sbr_table_free(&t);
 	for (size_t i = 0; head && i < nh; i++)
 		free(head[i]);
 	free(head);

@@ -112,30 +112,44 @@ void sbr_html_escape(FILE *f, const char *s)
 		}
 }
 
-/* Markdown: a pipe or a backslash would end or change the cell; a newline the row. */
+/* Markdown: a pipe or a backslash would end or change the cell, a newline the row; and since
+ * Markdown passes HTML through (a CI summary page renders it), <, > and & are written as
+ * entities. Control characters become '?'. */
 static void md_cell(FILE *f, const char *s)
 {
 	for (; *s; s++) {
-		if (*s == '|' || *s == '\\')
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '|' || ch == '\\')
 			fputc('\\', f);
-		fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
+		if (ch == '<')
+			fputs("&lt;", f);
+		else if (ch == '>')
+			fputs("&gt;", f);
+		else if (ch == '&')
+			fputs("&amp;", f);
+		else
+			fputc(ch == '\n' || ch == '\r' || ch == '\t' ? ' '
+			      : ch < 0x20 || ch == 0x7f              ? '?'
+			                                             : ch,
+			      f);
 	}
 }
 
-/* CSV (RFC 4180): quoted when it holds a comma, a quote or a line break; quotes doubled. */
+/* CSV (RFC 4180): quoted when it holds a comma, a quote or a line break; quotes doubled.
+ * Other control characters become '?'. */
 static void csv_cell(FILE *f, const char *s)
 {
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
+	int quote = strpbrk(s, ",\"\r\n") != NULL;
+	if (quote)
+		fputc('"', f);
 	for (; *s; s++) {
-		if (*s == '"')
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"')
 			fputc('"', f);
-		fputc(*s, f);
+		fputc(ch < 0x20 && ch != '\r' && ch != '\n' ? '?' : ch, f);
 	}
-	fputc('"', f);
+	if (quote)
+		fputc('"', f);
 }
 
 /* Aligned text: control characters would break the columns (or a terminal). */

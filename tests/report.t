@@ -173,8 +173,9 @@ jq -c 'if .type == "run" then .provenance.hosts[0].host = "<script>alert(1)</scr
 ! grep -q '<script>\|<img\|<b>' "$TMP/h.html" && grep -q '&lt;img src=x onerror=alert(2)&gt;' "$TMP/h.html" &&
 	grep -q '&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;x' "$TMP/h.html"
 ok $? "hostile strings from a run file are escaped in HTML"
-"$R" show --format md "$TMP/hostile.jsonl" | grep -q '<img src=x onerror=alert(2)>'
-ok $? "(and shown as they are in Markdown's code-free cells)"
+"$R" show --format md "$TMP/hostile.jsonl" >"$TMP/h.md"
+! grep -q '<img\|<b>' "$TMP/h.md" && grep -q '&lt;img src=x onerror=alert(2)&gt;' "$TMP/h.md"
+ok $? "and in Markdown, which a CI summary renders as HTML"
 
 # --- import ---
 if [ -d "$I" ] && ls "$I"/* >/dev/null 2>&1; then
