@@ -113,7 +113,7 @@ ok $? "each with a within-host span"
 # micro-batch x sequence x hidden. The bubble then also holds the exposed communication, so it
 # is checked against ideal + M/(M+P-1) x exposed / step.
 sbrun 2 pipeline --compute gemm --hidden 256 --mb-size 1 --seq 128 --training --microbatches 4 \
-	--steps 5 -w 1 -c 1 --out "$TMP/g" >/dev/null 2>&1
+	--steps 12 -w 2 -c 1 --out "$TMP/g" >/dev/null 2>&1
 is $? 0 "gemm compute: exit 0"
 f=$(runfile_in "$TMP/g")
 is "$(jq -r 'select(.type == "point") | "\(.params.bytes) \(.params.compute_kind) \(.params.tokens) \(.check.status)"' "$f")" \
