@@ -1,6 +1,6 @@
-/* What the importers share (import.c, import_nccl.c, import_osu.c): a log's lines, the import
- * in progress, one point, and the helpers that turn them into records. Internal: the public API
- * is import.h. Each helper's contract is at its definition. */
+/* What the importers share (import.c, import_nccl.c, import_nccl_json.c, import_osu.c): a log's
+ * lines, the import in progress, one point, and the helpers that turn them into records. Internal:
+ * the public API is import.h. Each helper's contract is at its definition. */
 #ifndef SBR_IMPORT_IMPL_H
 #define SBR_IMPORT_IMPL_H
 
@@ -49,6 +49,12 @@ struct pt {
 	double max_error;
 };
 
+/* One rank as nccl-tests lists it under "# Using devices". */
+struct nrank {
+	long long rank, pid, device;
+	char host[256], pci[64], name[256];
+};
+
 /* Where the elements of the top-level "results" list start, and the longest prefix of a document
  * cut off mid-way that closes into valid JSON: nccl-tests writes its JSON as it goes and closes
  * it at exit, so a killed run leaves every finished row on disk without the closing brackets. */
@@ -58,7 +64,7 @@ struct jscan {
 	const char *close; /* what closes it; NULL: nothing safe found */
 };
 
-int sbr__imp_json_scan(const char *b, size_t n, struct jscan *s); /* import_nccl.c */
+int sbr__imp_json_scan(const char *b, size_t n, struct jscan *s); /* import_nccl_json.c */
 
 /* import.c: words and numbers */
 json_t *sbr__imp_jstr(const char *s);
@@ -83,6 +89,14 @@ void sbr__imp_emit(struct imp *im, struct pt *p);
 void sbr__imp_pt_drop(struct pt *p);
 void sbr__imp_incomplete(struct imp *im, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* import_nccl.c: nccl-tests names and ranks, for its text and JSON importers */
+void sbr__imp_nccl_bench(const char *prog, char *out, size_t n);
+extern const char *const sbr__imp_nccl_files[][2];
+extern const size_t sbr__imp_nccl_nfiles;
+void sbr__imp_nccl_ranks_to(json_t *prov, const struct nrank *rk, size_t n);
+const char *sbr__imp_nccl_span(const struct nrank *rk, size_t n);
+json_t *sbr__imp_nccl_version_str(long long code);
 
 /* The parsers, called by sbr_import with im and run set up; each fills in the run's provenance
  * and origin and emits the points. 0, SBR_EINPUT (message in im->err) or SBR_ENOMEM. */
