@@ -22,15 +22,9 @@ const char *sbr_verdict_name(enum sbr_verdict_kind k)
 	}
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 double sbr_median_sorted(double *v, size_t n)
 {
-	qsort(v, n, sizeof *v, cmp_double);
+	qsort(v, n, sizeof *v, sbr_cmp_double);
 	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
@@ -200,7 +194,7 @@ static void range(const double *m, int k, double *lo, double *hi)
 	if (!c)
 		return;
 	memcpy(c, m, (size_t)k * sizeof *c);
-	qsort(c, (size_t)k, sizeof *c, cmp_double);
+	qsort(c, (size_t)k, sizeof *c, sbr_cmp_double);
 	*lo = k >= 5 ? c[1] : c[0];
 	*hi = k >= 5 ? c[k - 2] : c[k - 1];
 	free(c);

@@ -138,12 +138,7 @@ static char *software_of(const struct sbr_run *r)
 
 static sqlite3_int64 config_hash(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (; s && *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ull;
-	}
-	return (sqlite3_int64)h;
+	return (sqlite3_int64)sbr_fnv1a(SBR_FNV_OFFSET, s);
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)

@@ -2,17 +2,12 @@
  * null distribution for small samples without ties, from the normal approximation otherwise. */
 #include "mwu.h"
 #include "sbr.h"
+#include "util.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-	return (a > b) - (a < b);
-}
 
 /* P(U <= k) under the null hypothesis for samples of m and n values without ties, where every
  * one of the C(m+n, m) orders of the merged sample is equally likely.
@@ -73,8 +68,8 @@ int sbr_mwu(const double *a, size_t na, const double *b, size_t nb, struct sbr_m
 	double *y = x + na;
 	memcpy(x, a, na * sizeof(*x));
 	memcpy(y, b, nb * sizeof(*y));
-	qsort(x, na, sizeof(*x), cmp_double);
-	qsort(y, nb, sizeof(*y), cmp_double);
+	qsort(x, na, sizeof(*x), sbr_cmp_double);
+	qsort(y, nb, sizeof(*y), sbr_cmp_double);
 
 	/* Walk both sorted samples one distinct value v at a time: ca values of a and cb of b
 	 * equal v, and j values of b lie below it. Each of those a values beats j values of b and

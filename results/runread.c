@@ -23,15 +23,6 @@ void sbr_run_free(struct sbr_run *r)
 	memset(r, 0, sizeof *r);
 }
 
-static uint64_t fnv1a(uint64_t h, const char *s)
-{
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -64,16 +55,16 @@ static int machine_class(struct sbr_run *r)
 	qsort(keys, n, sizeof *keys, cmp_str);
 	json_t *prov = json_object_get(r->run, "provenance");
 	const char *gpu = json_string_value(json_object_get(json_object_get(prov, "gpu"), "name"));
-	uint64_t h = 0xcbf29ce484222325ull;
-	h = fnv1a(h, r->origin);
-	h = fnv1a(h, "|");
+	uint64_t h = SBR_FNV_OFFSET;
+	h = sbr_fnv1a(h, r->origin);
+	h = sbr_fnv1a(h, "|");
 	for (size_t i = 0; i < n; i++) {
-		h = fnv1a(h, keys[i] ? keys[i] : "?");
-		h = fnv1a(h, ";");
+		h = sbr_fnv1a(h, keys[i] ? keys[i] : "?");
+		h = sbr_fnv1a(h, ";");
 		free(keys[i]);
 	}
 	free(keys);
-	h = fnv1a(h, gpu ? gpu : "");
+	h = sbr_fnv1a(h, gpu ? gpu : "");
 	snprintf(r->machine_class, sizeof r->machine_class, "m%016llx", (unsigned long long)h);
 	char desc[512];
 	if (n)

@@ -17,6 +17,21 @@ int sbr_fail(char *err, size_t errlen, int code, const char *fmt, ...)
 	return code;
 }
 
+uint64_t sbr_fnv1a(uint64_t h, const char *s)
+{
+	for (; s && *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+int sbr_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
 char *sbr_strdup(const char *s)
 {
 	if (!s)

@@ -5,6 +5,7 @@
 #include "sbr.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Write the message into err and return code (for "return sbr_fail(err, len, SBR_EINPUT,
  * "%s:%zu: ...", path, line)"). */
@@ -12,5 +13,10 @@ int sbr_fail(char *err, size_t errlen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* strdup that is C11 (NULL stays NULL). */
 char *sbr_strdup(const char *s);
+/* FNV-1a 64 of a string, continuing from h (start with SBR_FNV_OFFSET); NULL adds nothing. */
+#define SBR_FNV_OFFSET 0xcbf29ce484222325ull
+uint64_t sbr_fnv1a(uint64_t h, const char *s);
+/* qsort comparator of doubles, ascending. */
+int sbr_cmp_double(const void *a, const void *b);
 
 #endif
