@@ -16,7 +16,8 @@
  * every handoff on the receiver (from entering the transfer to its completion), per boundary and
  * pooled, the bubble (idle time of a stage / step time, median over stages and steps) beside
  * the ideal (P-1)/(M+P-1), and the exposed communication: step time minus the compute critical
- * path (M+P-1) x (forward + backward time per micro-batch, as measured).
+ * path, the schedule played with each stage's measured forward and backward time per
+ * micro-batch and no communication ((M+P-1) x (forward + backward) when stages are equal).
  *
  * Checks (-c): a check step runs the same schedule with every payload stamped (a 16-byte
  * header: magic, sending stage, micro-batch, step and direction; the body the sending stage's
@@ -65,8 +66,7 @@ struct pipe {
 	int handoff, gpipe, training, gemm;
 	size_t hidden;
 	struct sb_gemm g; /* gemm compute, sized for the current point */
-	double fsum, bsum; /* measured compute of timed steps, for the critical path */
-	size_t fn, bn;
+
 	int micro[MAX_LIST], nmicro, stages[MAX_LIST], nstages;
 	double fwd, bwd;
 	struct sb_bufs act, grad; /* send: outgoing; recv: incoming */
@@ -74,9 +74,9 @@ struct pipe {
 	/* This rank's record of timed steps: busy and wall time per step; the handoffs it
 	 * received from the previous stage (lat_f) and, in training, from the next (lat_b); in
 	 * handoff mode, when each transfer was posted and completed (host clock). */
-	double *busy, *wall, *lat_f, *lat_b, *post, *done;
-	size_t nsteps, capbusy, capwall, nlat_f, caplat_f, nlat_b, caplat_b, npost, cappost, ndone,
-	    capdone;
+	double *busy, *fbusy, *wall, *lat_f, *lat_b, *post, *done; /* fbusy: forward's part */
+	size_t nsteps, capbusy, capfbusy, capwall, nlat_f, caplat_f, nlat_b, caplat_b, npost,
+	    cappost, ndone, capdone;
 	double t_post, t_done; /* of the last transfer */
 	double offset[2]; /* the previous stage's clock minus ours, before and after the point */
 	/* Check steps. */
@@ -299,8 +299,6 @@ static int pipeline_prepare(struct sb_ctx *x, const struct sb_point *pt)
 	s->offset[0] = s->offset[1] = 0;
 	if (rc == 0 && s->handoff && c->be->ctl_clock_offset)
 		rc = c->be->ctl_clock_offset(c, &s->offset[0]);
-	s->fsum = s->bsum = 0;
-	s->fn = s->bn = 0;
 	size_t tokens = pt->bytes / (4 * s->hidden);
 	if (rc == 0 && s->gemm && !s->handoff && s->g.tokens != tokens) {
 		sb_gemm_free(&s->g);
@@ -328,8 +326,18 @@ static int push(double **v, size_t *n, size_t *cap, double x)
 	return 0;
 }
 
+/* A timed step's record: its compute (forward, backward) and wall time. */
+static int record_step(struct pipe *s, const double busy[2], double wall)
+{
+	size_t n = s->nsteps; /* the three arrays grow together; nsteps counts them */
+	int rc = push(&s->busy, &n, &s->capbusy, busy[0] + busy[1]);
+	if (rc == 0 && (n = s->nsteps, rc = push(&s->fbusy, &n, &s->capfbusy, busy[0])) == 0)
+		rc = push(&s->wall, &s->nsteps, &s->capwall, wall);
+	return rc;
+}
+
 /* One micro-batch's forward or backward work on this stage, complete on return; its time is
- * added to *busy. */
+ * added to busy[backward]. */
 static int work(struct sb_ctx *x, int backward, double *busy)
 {
 	struct pipe *s = x->state;
@@ -342,13 +350,7 @@ static int work(struct sb_ctx *x, int backward, double *busy)
 		rc = backward ? sb_gemm_backward(&s->g) : sb_gemm_forward(&s->g);
 		t = sb_now() - t0;
 	}
-	*busy += t;
-	if (x->timed && !s->checking) {
-		if (backward)
-			s->bsum += t, s->bn++;
-		else
-			s->fsum += t, s->fn++;
-	}
+	busy[backward] += t;
 	return rc;
 }
 
@@ -431,11 +433,8 @@ static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
 	if (r >= P) {
 		/* Not a stage of this point: idle, but keeping a record the same length as the
 		 * stages' (the bubble's reductions run over every rank). */
-		if (x->timed && !s->checking && !s->handoff) {
-			size_t nb = s->nsteps;
-			if ((rc = push(&s->busy, &nb, &s->capbusy, 0)) == 0)
-				rc = push(&s->wall, &s->nsteps, &s->capwall, 0);
-		}
+		if (x->timed && !s->checking && !s->handoff)
+			rc = record_step(s, (double[2]){0, 0}, 0);
 		return rc;
 	}
 	void *a_out = s->act.send, *a_in = s->act.recv, *g_out = s->grad.send, *g_in = s->grad.recv;
@@ -454,15 +453,15 @@ static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
 		return rc;
 	}
 
-	double t0 = sb_now(), busy = 0;
+	double t0 = sb_now(), busy[2] = {0, 0}; /* forward, backward compute */
 	int fm = 0, bm = 0; /* forward / backward micro-batches done */
 	/* The transfers of the schedules, in Megatron's names; each checks rc first. */
 #define RECV_FWD() (rc ? rc : xfer(x, pt, NULL, SB_NO_PEER, 0, 0, a_in, prev, fm, 0))
 #define SEND_FWD() (rc ? rc : xfer(x, pt, a_out, next, fm - 1, 0, NULL, SB_NO_PEER, 0, 0))
 #define RECV_BWD() (rc ? rc : xfer(x, pt, NULL, SB_NO_PEER, 0, 1, g_in, next, bm, 1))
 #define SEND_BWD() (rc ? rc : xfer(x, pt, g_out, prev, bm - 1, 1, NULL, SB_NO_PEER, 0, 1))
-#define FWD() (rc ? rc : (fm++, work(x, 0, &busy)))
-#define BWD() (rc ? rc : (bm++, work(x, 1, &busy)))
+#define FWD() (rc ? rc : (fm++, work(x, 0, busy)))
+#define BWD() (rc ? rc : (bm++, work(x, 1, busy)))
 	if (s->gpipe || !s->training) {
 		/* GPipe (and any forward-only schedule): all forwards, then all backwards. */
 		for (int m = 0; m < M && rc == 0; m++) {
@@ -511,11 +510,8 @@ static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
 #undef SEND_BWD
 #undef FWD
 #undef BWD
-	if (rc == 0 && x->timed && !s->checking) {
-		size_t nb = s->nsteps; /* busy and wall grow together; nsteps counts both */
-		if ((rc = push(&s->busy, &nb, &s->capbusy, busy)) == 0)
-			rc = push(&s->wall, &s->nsteps, &s->capwall, sb_now() - t0);
-	}
+	if (rc == 0 && x->timed && !s->checking)
+		rc = record_step(s, busy, sb_now() - t0);
 	return rc;
 }
 
@@ -736,11 +732,155 @@ static int schedule_handoffs(struct sb_ctx *x, const struct sb_point *pt, struct
 	return rc;
 }
 
+/* The compute-only makespan (bench.h). Each stage runs its operations in the schedule's
+ * order (GPipe: all forwards, then all backwards; 1F1B: warm-up forwards, steady pairs,
+ * cool-down backwards); a forward waits for the previous stage's forward of that micro-batch, a
+ * backward for the next stage's backward. Exact for unequal stages too, where (M+P-1) x (f + b)
+ * is only the equal-stage case. */
+double sb_pipeline_makespan(int P, int M, int fwd_first, int training, const double *f,
+                            const double *b)
+{
+	size_t n = (size_t)P * (size_t)M;
+	double *ff = malloc(n * sizeof *ff), *fbk = malloc(n * sizeof *fbk),
+	       *clock = calloc((size_t)P, sizeof *clock);
+	int *pos = calloc((size_t)P, sizeof *pos), nops = training ? 2 * M : M;
+	double span = NAN;
+	if (!ff || !fbk || !clock || !pos)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		ff[i] = fbk[i] = -1;
+	for (int progress = 1, left = P * nops; progress && left > 0;) {
+		progress = 0;
+		for (int r = 0; r < P; r++) {
+			int warm = P - r - 1 < M ? P - r - 1 : M;
+			while (pos[r] < nops) {
+				/* The k-th operation of stage r: backward (1) or forward (0), mb.
+				 */
+				int k = pos[r], bwd, mb;
+				if (fwd_first || k < warm) {
+					bwd = k >= M, mb = bwd ? k - M : k;
+				} else if (k < warm + 2 * (M - warm)) {
+					int j = k - warm; /* steady: F(warm + j/2), B(j/2) */
+					bwd = j % 2, mb = bwd ? j / 2 : warm + j / 2;
+				} else {
+					bwd = 1, mb = k - warm - (M - warm); /* cool-down */
+				}
+				double dep = 0;
+				if (!bwd && r > 0)
+					dep = ff[(size_t)(r - 1) * M + mb];
+				else if (bwd && r < P - 1)
+					dep = fbk[(size_t)(r + 1) * M + mb];
+				if (dep < 0)
+					break;
+				double t = (clock[r] > dep ? clock[r] : dep) + (bwd ? b[r] : f[r]);
+				(bwd ? fbk : ff)[(size_t)r * M + mb] = t;
+				clock[r] = t;
+				pos[r]++, left--, progress = 1;
+			}
+		}
+		if (left == 0)
+			for (int r = 0; r < P; r++)
+				span = r == 0 || clock[r] > span ? clock[r] : span;
+	}
+out:
+	free(ff);
+	free(fbk);
+	free(clock);
+	free(pos);
+	return span;
+}
+
+/* Per step i of the point, from every stage's record at rank 0: the step's time T_i (the
+ * slowest stage's), each stage's idle share (T_i - busy) / T_i, and the compute critical path
+ * C_i, the schedule played with each stage's mean forward and backward of that step and no
+ * communication. Then bubble = median of the idle shares over stages and steps, exposed =
+ * median over steps of T_i - C_i. Step by step, since compute times are not constant: on a
+ * shared core a GEMM is slower while the other stage computes too, and a preempted step
+ * must not shift the others. The compute description (x->detail) gives each stage's median
+ * per micro-batch, the slowest stage's, and the median C_i. */
+static int schedule_figures(struct sb_ctx *x, const struct sb_point *pt, struct sb_metric *m)
+{
+	struct pipe *s = x->state;
+	struct sb_comm *c = x->comm;
+	int P = pt->stages, M = pt->microbatches, rc;
+	const double *v[3] = {s->busy, s->fbusy, s->wall};
+	size_t mine = c->rank < P ? s->nsteps : 0, n[3] = {mine, mine, mine};
+	struct sets g;
+	if ((rc = gather_sets(c, 3, v, n, &g)) || c->rank != 0)
+		return rc;
+	size_t ns = SIZE_MAX;
+	for (int r = 0; r < P; r++)
+		for (int j = 0; j < 3; j++)
+			ns = g.n[r * 3 + j] < ns ? g.n[r * 3 + j] : ns;
+	size_t np = (size_t)P, nsafe = ns ? ns : 1;
+	double *f = malloc(np * sizeof *f), *b = malloc(np * sizeof *b),
+	       *idle = malloc(np * nsafe * sizeof *idle), *crit = malloc(nsafe * sizeof *crit),
+	       *expo = malloc(nsafe * sizeof *expo), *sf = malloc(np * nsafe * sizeof *sf),
+	       *sb = malloc(np * nsafe * sizeof *sb);
+	if (!f || !b || !idle || !crit || !expo || !sf || !sb) {
+		rc = SB_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ns; i++) {
+		double t = 0;
+		for (int r = 0; r < P; r++)
+			t = g.v[r * 3 + 2][i] > t ? g.v[r * 3 + 2][i] : t;
+		for (int r = 0; r < P; r++) {
+			double busy = g.v[r * 3 + 0][i], fwd = g.v[r * 3 + 1][i];
+			idle[(size_t)r * ns + i] = t > 0 ? (t - busy) / t : NAN;
+			f[r] = sf[(size_t)r * ns + i] = fwd / M;
+			b[r] = sb[(size_t)r * ns + i] = s->training ? (busy - fwd) / M : 0;
+		}
+		crit[i] = sb_pipeline_makespan(P, M, s->gpipe || !s->training, s->training, f, b);
+		expo[i] = t - crit[i];
+	}
+	m[3].value = pct(idle, np * ns, 50);
+	m[5].value = pct(expo, ns, 50);
+	json_t *o = json_pack("{s:s,s:s}", "kind", s->gemm ? "gemm" : "spin", "on",
+	                      gpu_stream(c) ? "gpu" : "cpu");
+	json_t *st = json_array();
+	double fmax = 0, bmax = 0;
+	for (int r = 0; r < P; r++) {
+		double fr = pct(sf + (size_t)r * ns, ns, 50), br = pct(sb + (size_t)r * ns, ns, 50);
+		fmax = fr > fmax ? fr : fmax;
+		bmax = br > bmax ? br : bmax;
+		json_t *e = json_object();
+		set_num(e, "forward_s", fr);
+		if (s->training)
+			set_num(e, "backward_s", br);
+		json_array_append_new(st, e);
+	}
+	set_num(o, "forward_s", fmax);
+	if (s->training)
+		set_num(o, "backward_s", bmax);
+	set_num(o, "critical_path_s", pct(crit, ns, 50));
+	json_object_set_new(o, "stages", st);
+	if (s->gemm) {
+		json_object_set_new(o, "library", json_string(sb_gemm_library(&s->g)));
+		json_object_set_new(o, "tokens", json_integer((json_int_t)s->g.tokens));
+		json_object_set_new(o, "hidden", json_integer((json_int_t)s->g.hidden));
+		set_num(o, "forward_flops", sb_gemm_flops(&s->g));
+		set_num(o, "forward_flop_rate", sb_gemm_flops(&s->g) / fmax);
+	}
+	if (!x->detail)
+		x->detail = json_object();
+	json_object_set_new(x->detail, "compute", o);
+out:
+	free(f);
+	free(b);
+	free(idle);
+	free(crit);
+	free(expo);
+	free(sf);
+	free(sb);
+	free_sets(&g);
+	return rc;
+}
+
 static size_t pipeline_metrics(struct sb_ctx *x, const struct sb_point *pt,
                                const struct sb_summary *sum, struct sb_metric *m)
 {
 	struct pipe *s = x->state;
-	struct sb_comm *c = x->comm;
 	static const char *const names[] = {"handoff_p50",    "handoff_p99",  "bandwidth",
 	                                    "bubble",         "bubble_ideal", "exposed",
 	                                    "microbatch_rate"};
@@ -764,60 +904,12 @@ static size_t pipeline_metrics(struct sb_ctx *x, const struct sb_point *pt,
 	double handoffs = (double)(P - 1) * M * (s->training ? 2 : 1);
 	m[2].value = handoffs * (double)pt->bytes / step;
 	m[4].value = (double)(P - 1) / (M + P - 1);
-	/* The critical path from the compute actually done (spin or GEMM): the slowest stage's
-	 * mean forward and backward per micro-batch. */
-	double fb[2] = {s->fn ? s->fsum / (double)s->fn : 0, s->bn ? s->bsum / (double)s->bn : 0};
-	if (c->rank >= P)
-		fb[0] = fb[1] = 0;
-	c->be->ctl_max(c, fb, 2);
-	m[5].value = step - (M + P - 1) * (fb[0] + (s->training ? fb[1] : 0));
 	m[6].value = M / step;
-
 	if (schedule_handoffs(x, pt, m))
 		sb_log_warn("%s: per-boundary handoff times could not be gathered", pt->label);
-	if (c->rank == 0 && x->detail) {
-		/* What the compute was and what it took (slowest stage's mean per micro-batch). */
-		json_t *o = json_pack("{s:s,s:s}", "kind", s->gemm ? "gemm" : "spin", "on",
-		                      gpu_stream(c) ? "gpu" : "cpu");
-		set_num(o, "forward_s", fb[0]);
-		if (s->training)
-			set_num(o, "backward_s", fb[1]);
-		if (s->gemm) {
-			json_object_set_new(o, "library", json_string(sb_gemm_library(&s->g)));
-			json_object_set_new(o, "tokens", json_integer((json_int_t)s->g.tokens));
-			json_object_set_new(o, "hidden", json_integer((json_int_t)s->g.hidden));
-			set_num(o, "forward_flops", sb_gemm_flops(&s->g));
-			set_num(o, "forward_flop_rate", sb_gemm_flops(&s->g) / fb[0]);
-		}
-		json_object_set_new(x->detail, "compute", o);
-	}
-
-	/* Bubble: a stage's idle share of each step, against the slowest stage's step time
-	 * (max over ranks), median over stages and steps. */
-	size_t n = s->nsteps;
-	double *t = malloc((n ? n : 1) * sizeof *t), *idle = malloc((n ? n : 1) * sizeof *idle);
-	if (t && idle) {
-		memcpy(t, s->wall, n * sizeof *t);
-		if (c->be->ctl_max(c, t, n) == 0) {
-			for (size_t i = 0; i < n; i++)
-				idle[i] = t[i] > 0 ? (t[i] - s->busy[i]) / t[i] : NAN;
-			/* Ranks that are not stages of this point give no values. */
-			const double *v[1] = {idle};
-			size_t ni[1] = {c->rank < P ? n : 0};
-			struct sets g;
-			if (gather_sets(c, 1, v, ni, &g) == 0 && c->rank == 0) {
-				double *pool = NULL;
-				size_t np = 0, cap = 0;
-				for (int r = 0; r < c->size; r++)
-					pool_add(&pool, &np, &cap, g.v[r], g.n[r]);
-				m[3].value = pct(pool, np, 50);
-				free(pool);
-			}
-			free_sets(&g);
-		}
-	}
-	free(t);
-	free(idle);
+	if (schedule_figures(x, pt, m))
+		sb_log_warn("%s: the stages' compute and idle times could not be gathered",
+		            pt->label);
 	return k;
 }
 
@@ -832,6 +924,7 @@ static void pipeline_teardown(struct sb_ctx *x)
 	sb_gemm_free(&s->g);
 	free(s->busy);
 	free(s->wall);
+	free(s->fbusy);
 	free(s->lat_f);
 	free(s->lat_b);
 	free(s->post);

@@ -96,4 +96,11 @@ const struct sb_bench *sb_bench_find(const char *name);
 int sb_sizes_from_args(const struct sb_args *a, size_t align, size_t **out, size_t *n, char *err,
                        size_t errlen);
 
+/* The pipeline's compute-only makespan (benchmarks/pipeline.c): P stages, M micro-batches,
+ * stage r's forward f[r] and backward b[r] per micro-batch (b unused unless training), played
+ * in GPipe's order (fwd_first; also any forward-only run) or 1F1B's, with free transfers. NAN
+ * if memory runs out. */
+double sb_pipeline_makespan(int P, int M, int fwd_first, int training, const double *f,
+                            const double *b);
+
 #endif

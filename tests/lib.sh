@@ -25,14 +25,15 @@ skip_all() {
 	echo "1..0 # SKIP $*"
 	exit 0
 }
-diag() { printf '# %s\n' "$@"; }
+# Diagnostics go to stderr, as Test::More's do: prove shows them without -v (CI logs).
+diag() { printf '# %s\n' "$@" >&2; }
 ok() { # ok COND_STATUS DESCRIPTION  (0 = pass)
 	_tap_n=$((_tap_n + 1))
 	if [ "$1" = 0 ]; then
 		echo "ok $_tap_n - $2"
 	else
 		echo "not ok $_tap_n - $2"
-		echo "#   Failed test at ${BASH_SOURCE[1]} line ${BASH_LINENO[0]}."
+		diag "  Failed test at ${BASH_SOURCE[1]} line ${BASH_LINENO[0]}."
 		_tap_fail=$((_tap_fail + 1))
 	fi
 }
@@ -42,9 +43,8 @@ is() { # is GOT WANT DESCRIPTION
 		echo "ok $_tap_n - $3"
 	else
 		echo "not ok $_tap_n - $3"
-		echo "#   Failed test at ${BASH_SOURCE[1]} line ${BASH_LINENO[0]}."
-		echo "#          got: '$1'"
-		echo "#     expected: '$2'"
+		diag "  Failed test at ${BASH_SOURCE[1]} line ${BASH_LINENO[0]}." \
+			"         got: '$1'" "    expected: '$2'"
 		_tap_fail=$((_tap_fail + 1))
 	fi
 }

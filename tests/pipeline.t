@@ -13,7 +13,7 @@
 # fall on either side of the ideal): there only the run, the checks and a sane bubble are
 # asserted.
 . "$(dirname "$0")/lib.sh"
-plan 49
+plan 54
 export MPIEXEC_TIMEOUT=${MPIEXEC_TIMEOUT:-300}
 within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 
@@ -29,6 +29,17 @@ for sched in gpipe 1f1b; do
 		within "$bubble" "$ideal" 0.03
 		ok $? "$sched${mode:+ training}: measured bubble $bubble within 0.03 of it"
 		is "$status" ok "$sched${mode:+ training}: every handoff's payload checked"
+		# The critical path played with each stage's compute lies between (M+P-1) x the
+		# least forward (+ backward) of a stage and (M+P-1) x the most (it grows with each
+		# stage's times, and is (M+P-1) x (f + b) when all stages take f and b); within 1%,
+		# as it is the median over steps of each step's path, the stages' times medians of
+		# their own (a wrong count of slots is off by 1/9 or more).
+		jq -s -e '[.[] | select(.type == "point")][0] | .compute.stages as $s |
+			(([$s[].forward_s] | min) + ([$s[].backward_s // 0] | min)) as $lo |
+			(([$s[].forward_s] | max) + ([$s[].backward_s // 0] | max)) as $hi |
+			.compute.critical_path_s as $cp |
+			$cp >= 9 * $lo * 0.99 and $cp <= 9 * $hi * 1.01' "$f" >/dev/null
+		ok $? "$sched${mode:+ training}: critical path within 9 x the least and the most stage compute"
 	done
 done
 
@@ -110,24 +121,45 @@ jq -r 'select(.type == "point") | .boundaries[].span' "$f" | grep -qv cross-host
 ok $? "each with a within-host span"
 
 # Real work: a GEMM per micro-batch (OpenBLAS, one thread), the activation given as
-# micro-batch x sequence x hidden. The bubble then also holds the exposed communication, so it
-# is checked against ideal + M/(M+P-1) x exposed / step.
-sbrun 2 pipeline --compute gemm --hidden 256 --mb-size 1 --seq 128 --training --microbatches 4 \
-	--steps 12 -w 2 -c 1 --out "$TMP/g" >/dev/null 2>&1
-is $? 0 "gemm compute: exit 0"
-f=$(runfile_in "$TMP/g")
+# micro-batch x sequence x hidden.
+#
+# Real GEMMs do not take the same time on both stages (one stage's is often 5-20% above the
+# other's, from run to run), so the bubble is checked stage by stage: a stage busy c_s per
+# micro-batch idles 1 - M c_s / T of a step T; the measured bubble (the median over stages and
+# steps) must lie within those stages' shares, give or take 0.03 (steps differ from the median
+# step by a few per cent). The critical path is the schedule played with each stage's compute,
+# so the step cannot fall short of it beyond that noise (exposed >= -5% of the step); nor can
+# the exposed time reach the step. Both are timing relations on a shared machine: a run where
+# another process takes a core breaks them (measured: 7 of 12 runs beside a busy loop, 0 of 30
+# without), so a run that misses them is repeated, up to 3 runs; a wrong account misses them
+# every time.
+gemm_relations() {
+	jq -s -e '[.[] | select(.type == "point")][0] | .params.microbatches as $m |
+		.summary.median as $t |
+		[.compute.stages[] | 1 - $m * (.forward_s + .backward_s) / $t] as $e |
+		.metrics.bubble.value >= ($e | min) - 0.03 and
+		.metrics.bubble.value <= ($e | max) + 0.03 and
+		.metrics.exposed.value >= -0.05 * $t and .metrics.exposed.value < $t' "$1" >/dev/null
+}
+for try in 1 2 3; do
+	rm -rf "$TMP/g"
+	sbrun 2 pipeline --compute gemm --hidden 256 --mb-size 1 --seq 128 --training \
+		--microbatches 4 --steps 12 -w 2 -c 1 --out "$TMP/g" >/dev/null 2>&1
+	rc=$?
+	f=$(runfile_in "$TMP/g")
+	[ $rc -ne 0 ] || gemm_relations "$f" && break
+	diag "gemm run $try: $(jq -c 'select(.type == "point") | [.metrics.bubble.value,
+		.metrics.exposed.value, .summary.median, .compute.stages]' "$f")"
+done
+is $rc 0 "gemm compute: exit 0"
 is "$(jq -r 'select(.type == "point") | "\(.params.bytes) \(.params.compute_kind) \(.params.tokens) \(.check.status)"' "$f")" \
 	"131072 gemm 128 ok" "S = 1 x 128 x 256 x 4 bytes, 128 tokens, payloads check"
-# (From the derivation at the top: bubble = ideal + M/(M+P-1) x E/T, with c the slowest stage's
-# measured mean. GEMM times differ between the two stages and from step to step by up to ~10%
-# here; a faster stage idles that much more, M/(M+P-1) x 10% = 0.08: the tolerance is 0.1.)
-jq -s -e '[.[] | select(.type == "point")][0] | .params as $p |
-	(.metrics.bubble.value - .metrics.bubble_ideal.value - ($p.microbatches /
-	($p.microbatches + $p.stages - 1)) * .metrics.exposed.value / .summary.median) | fabs < 0.1' \
+gemm_relations "$f"
+ok $? "gemm: bubble within the stages' idle shares 1 - M c_s / T (+-0.03), exposed >= -5% of T"
+jq -s -e '[.[] | select(.type == "point")][0].compute | .critical_path_s > 0 and
+	([.stages[] | .forward_s > 0 and .backward_s > 0] | all) and (.stages | length) == 2' \
 	"$f" >/dev/null
-ok $? "gemm: bubble = ideal + M/(M+P-1) x exposed / step, within 0.1" ||
-	diag "$(jq -c 'select(.type == "point") | [.metrics.bubble.value, .metrics.bubble_ideal.value,
-		.metrics.exposed.value, .summary.median]' "$f")"
+ok $? "gemm: each stage's forward and backward time and the critical path recorded"
 
 jq -s -e '[.[] | select(.type == "point") | .compute.library | test("OpenBLAS")] | all' \
 	"$(runfile_in "$TMP/g")" >/dev/null 2>&1

@@ -51,13 +51,15 @@ void tap_diag(const char *fmt, ...)
 {
 	if (quiet)
 		return;
+	/* To stderr, as Test::More does, so prove shows it without -v (CI logs). */
 	va_list ap;
 	va_start(ap, fmt);
-	printf("# ");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
 	fflush(stdout);
+	fprintf(stderr, "# ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	fflush(stderr);
 }
 
 void tap_skip(int n, const char *reason)
@@ -81,7 +83,7 @@ static int report(const char *file, int line, int cond, const char *fmt, va_list
 	vprintf(fmt, ap);
 	printf("\n");
 	if (!cond)
-		printf("#   Failed test at %s line %d.\n", file, line);
+		tap_diag("  Failed test at %s line %d.", file, line);
 	fflush(stdout);
 	return cond;
 }

@@ -2,7 +2,8 @@
  *
  * Declare the plan first (no lazy plans: an early exit must show as a failure), then check;
  * main returns tap_done(), the number of failed checks (capped at 254), so a failed test file
- * never exits 0. On failure the file, line and both values are printed as diagnostics. Under
+ * never exits 0. On failure the file, line and both values are printed as diagnostics (on
+ * stderr, so prove shows them without -v). Under
  * MPI, ranks other than 0 call tap_silence() and print nothing. */
 #ifndef SB_TAP_H
 #define SB_TAP_H
