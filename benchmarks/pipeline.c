@@ -48,7 +48,8 @@ static const struct sb_opt pipeline_opts[] = {
 	{"mode", 0, SB_OPT_CHOICE, "MODE", "schedule", "schedule|handoff", 0, "a step of a schedule, or the isolated handoff i -> i+1"},
 	{"schedule", 0, SB_OPT_CHOICE, "NAME", "1f1b", "1f1b|gpipe", 0, "pipeline schedule (non-interleaved)"},
 	{"microbatches", 0, SB_OPT_STRING, "M[,M...]", "8", NULL, 0, "micro-batches per step; a list sweeps them"},
-	{"stages", 0, SB_OPT_STRING, "P[,P...]", NULL, NULL, 0, "stages: the first P ranks (default: all); a list sweeps them"},
+	{"stages", 0, SB_OPT_STRING, "P[,P...]", NULL, NULL, 0, "stages: the first P x K ranks (default: all); a list sweeps them"},
+	{"ranks-per-stage", 0, SB_OPT_INT, "K", "1", NULL, 1, "K ranks per stage (ranks sK..sK+K-1), each handing off to its peer K ranks on: K chains at once, as a stage's tensor-parallel ranks do"},
 	{"bytes", 0, SB_OPT_SIZE, "S", NULL, NULL, 1, "activation bytes per handoff (instead of -b/-e/-f; default sweep 16K..64M, x4)"},
 	{"compute", 0, SB_OPT_CHOICE, "KIND", "spin", "spin|gemm", 0, "per micro-batch work: spin (busy work of --compute-us) or gemm (the activation by a hidden x hidden weight, OpenBLAS)"},
 	{"compute-us", 0, SB_OPT_DOUBLE, "T", "0", NULL, 0, "spin: forward compute per micro-batch and stage, microseconds"},
@@ -64,6 +65,7 @@ static const struct sb_opt pipeline_opts[] = {
 
 struct pipe {
 	int handoff, gpipe, training, gemm;
+	int K; /* ranks per stage */
 	size_t hidden;
 	struct sb_gemm g; /* gemm compute, sized for the current point */
 
@@ -118,10 +120,16 @@ static int pipeline_validate(const struct sb_args *a, int nranks, char *err, siz
 	if (parse_list("microbatches", sb_arg_str(a, "microbatches"), 1, 1 << 20, list, err,
 	               errlen) < 0)
 		return SB_EINVAL;
-	if (sb_arg_str(a, "stages") &&
-	    parse_list("stages", sb_arg_str(a, "stages"), 2, nranks, list, err, errlen) < 0)
+	int K = (int)sb_arg_int(a, "ranks-per-stage");
+	if (K > nranks / 2) {
+		snprintf(err, errlen,
+		         "--ranks-per-stage %d: 2 stages of %d ranks need %d ranks; the job has %d",
+		         K, K, 2 * K, nranks);
 		return SB_EINVAL;
-	(void)nranks;
+	}
+	if (sb_arg_str(a, "stages") &&
+	    parse_list("stages", sb_arg_str(a, "stages"), 2, nranks / K, list, err, errlen) < 0)
+		return SB_EINVAL;
 	if (sb_arg_given(a, "mb-size") != sb_arg_given(a, "seq")) {
 		snprintf(err, errlen, "--mb-size and --seq go together (S = B x L x hidden x 4)");
 		return SB_EINVAL;
@@ -160,10 +168,11 @@ static int pipeline_setup(struct sb_ctx *x)
 	char err[256];
 	s->nmicro = parse_list("microbatches", sb_arg_str(a, "microbatches"), 1, 1 << 20, s->micro,
 	                       err, sizeof err);
+	s->K = (int)sb_arg_int(a, "ranks-per-stage");
 	s->nstages = 1;
-	s->stages[0] = x->comm->size;
+	s->stages[0] = x->comm->size / s->K;
 	if (sb_arg_str(a, "stages"))
-		s->nstages = parse_list("stages", sb_arg_str(a, "stages"), 2, x->comm->size,
+		s->nstages = parse_list("stages", sb_arg_str(a, "stages"), 2, x->comm->size / s->K,
 		                        s->stages, err, sizeof err);
 	if (s->nmicro < 1 || s->nstages < 1) { /* validated before: cannot happen */
 		free(s);
@@ -257,19 +266,24 @@ static int pipeline_points(struct sb_ctx *x, struct sb_point **pts, size_t *n)
 				p[q].dtype = SB_INT32;
 				p[q].op = "-";
 				p[q].stages = P;
+				p[q].stage_ranks = s->K;
 				p[q].microbatches = M;
 				p[q].training = !s->handoff && s->training;
 				p[q].compute = s->handoff || s->gemm ? 0 : s->fwd;
 				p[q].hidden = s->gemm ? (int)s->hidden : 0;
 				snprintf(p[q].schedule, sizeof p[q].schedule, "%s", sched);
+				char ks[24] = "";
+				if (s->K > 1)
+					snprintf(ks, sizeof ks, " of %d ranks", s->K);
 				if (s->handoff)
 					snprintf(p[q].label, sizeof p[q].label,
-					         "pipeline handoff %zu B, %d stages", sizes[i], P);
+					         "pipeline handoff %zu B, %d stages%s", sizes[i], P,
+					         ks);
 				else
 					snprintf(p[q].label, sizeof p[q].label,
-					         "pipeline %s %s %zu B, %d stages, M=%d%s", sched,
+					         "pipeline %s %s %zu B, %d stages%s, M=%d%s", sched,
 					         s->training ? "training" : "inference", sizes[i],
-					         P, M, s->gemm ? ", gemm" : "");
+					         P, ks, M, s->gemm ? ", gemm" : "");
 			}
 	k = total;
 	free(sizes);
@@ -298,7 +312,7 @@ static int pipeline_prepare(struct sb_ctx *x, const struct sb_point *pt)
 	s->nsteps = s->nlat_f = s->nlat_b = s->npost = s->ndone = 0; /* a new point */
 	s->offset[0] = s->offset[1] = 0;
 	if (rc == 0 && s->handoff && c->be->ctl_clock_offset)
-		rc = c->be->ctl_clock_offset(c, &s->offset[0]);
+		rc = c->be->ctl_clock_offset(c, s->K, &s->offset[0]);
 	size_t tokens = pt->bytes / (4 * s->hidden);
 	if (rc == 0 && s->gemm && !s->handoff && s->g.tokens != tokens) {
 		sb_gemm_free(&s->g);
@@ -428,8 +442,9 @@ static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
 {
 	struct pipe *s = x->state;
 	struct sb_comm *c = x->comm;
-	int r = c->rank, P = pt->stages, M = pt->microbatches, rc = 0;
-	int prev = r > 0 ? r - 1 : SB_NO_PEER, next = r < P - 1 ? r + 1 : SB_NO_PEER;
+	/* This rank's stage: r / K, handing off to the same lane of the next stage. */
+	int K = s->K, r = c->rank / K, P = pt->stages, M = pt->microbatches, rc = 0;
+	int prev = r > 0 ? c->rank - K : SB_NO_PEER, next = r < P - 1 ? c->rank + K : SB_NO_PEER;
 	if (r >= P) {
 		/* Not a stage of this point: idle, but keeping a record the same length as the
 		 * stages' (the bubble's reductions run over every rank). */
@@ -626,20 +641,19 @@ static void set_num(json_t *o, const char *key, double v)
 		json_object_set_new(o, key, json_real(v));
 }
 
-/* The isolated handoff of boundary b -> b+1 in timed iteration i: from the moment both sides
- * had posted (the later of the two posts) to the completion on the receiver, with the sender's
- * clock brought onto the receiver's by the measured offset. Posting order varies with the
+/* The isolated handoff from rank snd to rank rcv in each timed iteration: from the moment both
+ * sides had posted (the later of the two posts) to the completion on the receiver, with the
+ * sender's clock brought onto the receiver's by the measured offset. Posting order varies with the
  * barrier's exit skew; counting from the later post keeps that skew out, as a ping-pong's
  * half round trip does. */
-static size_t handoff_lat(const struct sets *g, int b, double off, double *lat)
+static size_t handoff_lat(const struct sets *g, int snd, int rcv, double off, double *lat)
 {
-	const double *sp = g->v[b * 3 + 0], *rp = g->v[(b + 1) * 3 + 0],
-	             *rd = g->v[(b + 1) * 3 + 1];
-	size_t n = g->n[b * 3 + 0];
-	if (g->n[(b + 1) * 3 + 0] < n)
-		n = g->n[(b + 1) * 3 + 0];
-	if (g->n[(b + 1) * 3 + 1] < n)
-		n = g->n[(b + 1) * 3 + 1];
+	const double *sp = g->v[snd * 3 + 0], *rp = g->v[rcv * 3 + 0], *rd = g->v[rcv * 3 + 1];
+	size_t n = g->n[snd * 3 + 0];
+	if (g->n[rcv * 3 + 0] < n)
+		n = g->n[rcv * 3 + 0];
+	if (g->n[rcv * 3 + 1] < n)
+		n = g->n[rcv * 3 + 1];
 	for (size_t i = 0; i < n; i++) {
 		double start = sp[i] - off > rp[i] ? sp[i] - off : rp[i];
 		lat[i] = rd[i] - start;
@@ -651,9 +665,9 @@ static int handoff_metrics(struct sb_ctx *x, const struct sb_point *pt, struct s
 {
 	struct pipe *s = x->state;
 	struct sb_comm *c = x->comm;
-	int P = pt->stages, rc = 0;
+	int P = pt->stages, K = s->K, rc = 0;
 	double off = 0;
-	if (c->be->ctl_clock_offset && (rc = c->be->ctl_clock_offset(c, &s->offset[1])) == 0)
+	if (c->be->ctl_clock_offset && (rc = c->be->ctl_clock_offset(c, s->K, &s->offset[1])) == 0)
 		off = 0.5 * (s->offset[0] + s->offset[1]);
 	if (rc)
 		return rc;
@@ -666,13 +680,22 @@ static int handoff_metrics(struct sb_ctx *x, const struct sb_point *pt, struct s
 	size_t np = 0, cap = 0;
 	json_t *bl = json_array();
 	for (int b = 0; b + 1 < P && rc == 0; b++) {
-		double o = g.n[(b + 1) * 3 + 2] ? g.v[(b + 1) * 3 + 2][0] : 0;
+		/* The boundary's K pairs (one per lane), pooled; its clock offset the largest. */
+		size_t k = 0, most = 0;
+		double o = 0;
+		for (int j = 0; j < K; j++)
+			most += g.n[(b * K + j) * 3];
 		free(lat);
-		if (!(lat = malloc((g.n[b * 3] + 1) * sizeof *lat))) {
+		if (!(lat = malloc((most + 1) * sizeof *lat))) {
 			rc = SB_ENOMEM;
 			break;
 		}
-		size_t k = handoff_lat(&g, b, o, lat);
+		for (int j = 0; j < K; j++) {
+			int snd = b * K + j, rcv = snd + K;
+			double oj = g.n[rcv * 3 + 2] ? g.v[rcv * 3 + 2][0] : 0;
+			o = fabs(oj) > fabs(o) ? oj : o;
+			k += handoff_lat(&g, snd, rcv, oj, lat + k);
+		}
 		rc = pool_add(&pool, &np, &cap, lat, k);
 		json_t *bo = json_object();
 		double p50 = pct(lat, k, 50);
@@ -699,19 +722,27 @@ static int schedule_handoffs(struct sb_ctx *x, const struct sb_point *pt, struct
 {
 	struct pipe *s = x->state;
 	struct sb_comm *c = x->comm;
-	int P = pt->stages, rc;
+	int P = pt->stages, K = s->K, rc, on = c->rank < P * K;
 	const double *v[2] = {s->lat_f, s->lat_b};
-	size_t n[2] = {c->rank < P ? s->nlat_f : 0, c->rank < P ? s->nlat_b : 0};
+	size_t n[2] = {on ? s->nlat_f : 0, on ? s->nlat_b : 0};
 	struct sets g;
 	if ((rc = gather_sets(c, 2, v, n, &g)) || c->rank != 0)
 		return rc;
 	double *pool = NULL;
 	size_t np = 0, cap = 0;
 	json_t *bl = json_array();
+	double *f = NULL, *bw = NULL;
+	size_t capf = 0, capb = 0;
 	for (int b = 0; b + 1 < P && rc == 0; b++) {
-		double *f = g.v[(b + 1) * 2 + 0], *bw = g.v[b * 2 + 1];
-		size_t nf = g.n[(b + 1) * 2 + 0], nb = g.n[b * 2 + 1];
-		if ((rc = pool_add(&pool, &np, &cap, f, nf)) == 0)
+		/* Pooled over the boundary's K lanes. */
+		size_t nf = 0, nb = 0;
+		for (int j = 0; j < K && rc == 0; j++) {
+			int snd = b * K + j, rcv = snd + K;
+			if ((rc = pool_add(&f, &nf, &capf, g.v[rcv * 2 + 0], g.n[rcv * 2 + 0])) ==
+			    0)
+				rc = pool_add(&bw, &nb, &capb, g.v[snd * 2 + 1], g.n[snd * 2 + 1]);
+		}
+		if (rc == 0 && (rc = pool_add(&pool, &np, &cap, f, nf)) == 0)
 			rc = pool_add(&pool, &np, &cap, bw, nb);
 		json_t *bo = json_object();
 		set_num(bo, "handoff_p50", pct(f, nf, 50));
@@ -728,6 +759,8 @@ static int schedule_handoffs(struct sb_ctx *x, const struct sb_point *pt, struct
 	m[1].value = pct(pool, np, 99);
 	x->detail = json_pack("{s:o}", "boundaries", bl);
 	free(pool);
+	free(f);
+	free(bw);
 	free_sets(&g);
 	return rc;
 }
@@ -791,70 +824,83 @@ out:
 }
 
 /* Per step i of the point, from every stage's record at rank 0: the step's time T_i (the
- * slowest stage's), each stage's idle share (T_i - busy) / T_i, and the compute critical path
+ * slowest rank's), each rank's idle share (T_i - busy) / T_i, and the compute critical path
  * C_i, the schedule played with each stage's mean forward and backward of that step and no
- * communication. Then bubble = median of the idle shares over stages and steps, exposed =
- * median over steps of T_i - C_i. Step by step, since compute times are not constant: on a
- * shared core a GEMM is slower while the other stage computes too, and a preempted step
- * must not shift the others. The compute description (x->detail) gives each stage's median
- * per micro-batch, the slowest stage's, and the median C_i. */
+ * communication (with K ranks per stage, each lane's chain apart, the slowest lane's). Then
+ * bubble = median of the idle shares over ranks and steps, exposed = median over steps of
+ * T_i - C_i. Step by step, since compute times are not constant: on a shared core a GEMM is
+ * slower while the other stage computes too, and a preempted step must not shift the others.
+ * The compute description (x->detail) gives each stage's median per micro-batch (over its
+ * ranks and the steps), the slowest stage's, and the median C_i. */
 static int schedule_figures(struct sb_ctx *x, const struct sb_point *pt, struct sb_metric *m)
 {
 	struct pipe *s = x->state;
 	struct sb_comm *c = x->comm;
-	int P = pt->stages, M = pt->microbatches, rc;
+	int P = pt->stages, M = pt->microbatches, K = s->K, R = P * K, rc;
 	const double *v[3] = {s->busy, s->fbusy, s->wall};
-	size_t mine = c->rank < P ? s->nsteps : 0, n[3] = {mine, mine, mine};
+	size_t mine = c->rank < R ? s->nsteps : 0, n[3] = {mine, mine, mine};
 	struct sets g;
 	if ((rc = gather_sets(c, 3, v, n, &g)) || c->rank != 0)
 		return rc;
 	size_t ns = SIZE_MAX;
-	for (int r = 0; r < P; r++)
+	for (int r = 0; r < R; r++)
 		for (int j = 0; j < 3; j++)
 			ns = g.n[r * 3 + j] < ns ? g.n[r * 3 + j] : ns;
-	size_t np = (size_t)P, nsafe = ns ? ns : 1;
-	double *f = malloc(np * sizeof *f), *b = malloc(np * sizeof *b),
-	       *idle = malloc(np * nsafe * sizeof *idle), *crit = malloc(nsafe * sizeof *crit),
-	       *expo = malloc(nsafe * sizeof *expo), *sf = malloc(np * nsafe * sizeof *sf),
-	       *sb = malloc(np * nsafe * sizeof *sb);
+	size_t nr = (size_t)R, nsafe = ns ? ns : 1;
+	/* sf, sb: per rank and step (rank-major), a micro-batch's forward and backward. */
+	double *f = malloc((size_t)P * sizeof *f), *b = malloc((size_t)P * sizeof *b),
+	       *idle = malloc(nr * nsafe * sizeof *idle), *crit = malloc(nsafe * sizeof *crit),
+	       *expo = malloc(nsafe * sizeof *expo), *sf = malloc(nr * nsafe * sizeof *sf),
+	       *sb = malloc(nr * nsafe * sizeof *sb);
 	if (!f || !b || !idle || !crit || !expo || !sf || !sb) {
 		rc = SB_ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < ns; i++) {
 		double t = 0;
-		for (int r = 0; r < P; r++)
+		for (int r = 0; r < R; r++)
 			t = g.v[r * 3 + 2][i] > t ? g.v[r * 3 + 2][i] : t;
-		for (int r = 0; r < P; r++) {
+		for (int r = 0; r < R; r++) {
 			double busy = g.v[r * 3 + 0][i], fwd = g.v[r * 3 + 1][i];
 			idle[(size_t)r * ns + i] = t > 0 ? (t - busy) / t : NAN;
-			f[r] = sf[(size_t)r * ns + i] = fwd / M;
-			b[r] = sb[(size_t)r * ns + i] = s->training ? (busy - fwd) / M : 0;
+			sf[(size_t)r * ns + i] = fwd / M;
+			sb[(size_t)r * ns + i] = s->training ? (busy - fwd) / M : 0;
 		}
-		crit[i] = sb_pipeline_makespan(P, M, s->gpipe || !s->training, s->training, f, b);
+		crit[i] = 0;
+		for (int j = 0; j < K; j++) {
+			for (int st = 0; st < P; st++) {
+				f[st] = sf[(size_t)(st * K + j) * ns + i];
+				b[st] = sb[(size_t)(st * K + j) * ns + i];
+			}
+			double cj =
+			    sb_pipeline_makespan(P, M, s->gpipe || !s->training, s->training, f, b);
+			crit[i] = j == 0 || cj > crit[i] || isnan(cj) ? cj : crit[i];
+		}
 		expo[i] = t - crit[i];
 	}
-	m[3].value = pct(idle, np * ns, 50);
+	m[3].value = pct(idle, nr * ns, 50);
 	m[5].value = pct(expo, ns, 50);
 	json_t *o = json_pack("{s:s,s:s}", "kind", s->gemm ? "gemm" : "spin", "on",
 	                      gpu_stream(c) ? "gpu" : "cpu");
-	json_t *st = json_array();
+	json_t *sts = json_array();
 	double fmax = 0, bmax = 0;
-	for (int r = 0; r < P; r++) {
-		double fr = pct(sf + (size_t)r * ns, ns, 50), br = pct(sb + (size_t)r * ns, ns, 50);
+	for (int st = 0; st < P; st++) {
+		/* A stage's ranks are adjacent: its K x ns values lie together. */
+		size_t at = (size_t)st * K * ns, cnt = (size_t)K * ns;
+		double fr = pct(sf + at, cnt, 50), br = pct(sb + at, cnt, 50);
 		fmax = fr > fmax ? fr : fmax;
 		bmax = br > bmax ? br : bmax;
 		json_t *e = json_object();
 		set_num(e, "forward_s", fr);
 		if (s->training)
 			set_num(e, "backward_s", br);
-		json_array_append_new(st, e);
+		json_array_append_new(sts, e);
 	}
 	set_num(o, "forward_s", fmax);
 	if (s->training)
 		set_num(o, "backward_s", bmax);
 	set_num(o, "critical_path_s", pct(crit, ns, 50));
-	json_object_set_new(o, "stages", st);
+	json_object_set_new(o, "stages", sts);
 	if (s->gemm) {
 		json_object_set_new(o, "library", json_string(sb_gemm_library(&s->g)));
 		json_object_set_new(o, "tokens", json_integer((json_int_t)s->g.tokens));
@@ -901,7 +947,7 @@ static size_t pipeline_metrics(struct sb_ctx *x, const struct sb_point *pt,
 		return k;
 	}
 	int M = pt->microbatches;
-	double handoffs = (double)(P - 1) * M * (s->training ? 2 : 1);
+	double handoffs = (double)(P - 1) * s->K * M * (s->training ? 2 : 1);
 	m[2].value = handoffs * (double)pt->bytes / step;
 	m[4].value = (double)(P - 1) / (M + P - 1);
 	m[6].value = M / step;

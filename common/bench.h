@@ -19,8 +19,9 @@ struct sb_point {
 	enum sb_dtype dtype;
 	const char *op; /* "sum", or "-" where no reduction happens */
 	int inplace;
-	/* Pipeline points (0 elsewhere): stages, micro-batches, schedule, training, compute. */
-	int stages, microbatches, training;
+	/* Pipeline points (0 elsewhere): stages, micro-batches, schedule, training, compute;
+	 * stage_ranks: ranks per stage (stage s is ranks s x K .. s x K + K-1; 0 or 1: one). */
+	int stages, microbatches, training, stage_ranks;
 	char schedule[16];
 	double compute; /* seconds of forward compute per micro-batch and stage */
 	int hidden; /* gemm compute: the weight is hidden x hidden (0: busy work) */

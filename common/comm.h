@@ -77,11 +77,12 @@ struct sb_backend {
 	/* Gather one string of any length per rank at rank 0: there *out is a malloc'd array of
 	 * size malloc'd strings (free with sb_strv_free); elsewhere *out is NULL. */
 	int (*ctl_gatherv)(struct sb_comm *c, const char *mine, char ***out);
-	/* Collective: how far rank r-1's host clock (sb_now()) is ahead of this rank's, in
-	 * seconds, so one-way times across the boundary r-1 -> r can be taken from two clocks.
-	 * 0 on rank 0 and where both ranks are on one host (one monotonic clock); otherwise
-	 * estimated from round trips. NULL: every rank reads one clock. */
-	int (*ctl_clock_offset)(struct sb_comm *c, double *prev);
+	/* Collective: how far rank r-d's host clock (sb_now()) is ahead of this rank's, in
+	 * seconds, so one-way times across the boundary r-d -> r can be taken from two clocks
+	 * (d >= 1: the pipeline's ranks per stage). 0 on ranks below d and where both ranks are
+	 * on one host (one monotonic clock); otherwise estimated from round trips. NULL: every
+	 * rank reads one clock. */
+	int (*ctl_clock_offset)(struct sb_comm *c, int d, double *prev);
 	/* Copy a few bytes between host memory and a data-path buffer (the pipeline's check
 	 * headers), complete on return; NULL where buffers are host memory (memcpy). */
 	int (*put)(struct sb_comm *c, void *buf, const void *src, size_t bytes);

@@ -142,21 +142,21 @@ int sb__mpi_barrier(struct sb_comm *c)
 	return rc == MPI_SUCCESS ? 0 : sb__mpi_fail("MPI_Barrier", rc);
 }
 
-/* Cristian's method between neighbours: rank r asks rank r-1 for its clock ROUNDS times and
- * keeps the answer of the shortest round trip, taken to be read at the trip's midpoint (the
- * error is at most half that round trip). Even boundaries go first, then odd ones, so no rank
- * asks and answers at once. Ranks on one host share CLOCK_MONOTONIC and skip it, unless
- * SB_CLOCK_ESTIMATE=1 (tests: the estimate on one host must come out near 0). */
+/* Cristian's method between neighbours d apart: rank r asks rank r-d for its clock ROUNDS
+ * times and keeps the answer of the shortest round trip, taken to be read at the trip's
+ * midpoint (the error is at most half that round trip). Ranks r with r/d even ask first, then
+ * the others, so no rank asks and answers at once. Ranks on one host share CLOCK_MONOTONIC and skip
+ * it, unless SB_CLOCK_ESTIMATE=1 (tests: the estimate on one host must come out near 0). */
 #define CLOCK_TAG 0x5bc
 #define CLOCK_ROUNDS 32
 
-int sb__mpi_ctl_clock_offset(struct sb_comm *c, double *prev)
+int sb__mpi_ctl_clock_offset(struct sb_comm *c, int d, double *prev)
 {
 	struct mpi_priv *p = c->priv;
 	int r = c->rank, n = c->size, rc = MPI_SUCCESS;
 	char mine[sizeof c->host], before[sizeof c->host] = "", after[sizeof c->host] = "";
 	snprintf(mine, sizeof mine, "%s", c->host);
-	int up = r + 1 < n ? r + 1 : MPI_PROC_NULL, down = r > 0 ? r - 1 : MPI_PROC_NULL;
+	int up = r + d < n ? r + d : MPI_PROC_NULL, down = r - d >= 0 ? r - d : MPI_PROC_NULL;
 	*prev = 0;
 	rc = MPI_Sendrecv(mine, sizeof mine, MPI_CHAR, up, CLOCK_TAG, before, sizeof before,
 	                  MPI_CHAR, down, CLOCK_TAG, p->comm, MPI_STATUS_IGNORE);
@@ -167,16 +167,16 @@ int sb__mpi_ctl_clock_offset(struct sb_comm *c, double *prev)
 		return sb__mpi_fail("MPI_Sendrecv (host names)", rc);
 	const char *env = getenv("SB_CLOCK_ESTIMATE");
 	int always = env && atoi(env) > 0;
-	int ask = r > 0 && (always || strcmp(before, mine) != 0),
-	    answer = r + 1 < n && (always || strcmp(after, mine) != 0);
+	int ask = r - d >= 0 && (always || strcmp(before, mine) != 0),
+	    answer = r + d < n && (always || strcmp(after, mine) != 0);
 	double best = INFINITY;
 	for (int phase = 0; phase < 2 && rc == MPI_SUCCESS; phase++) {
-		for (int i = 0; ask && r % 2 == phase && i < CLOCK_ROUNDS && rc == MPI_SUCCESS;
-		     i++) {
+		for (int i = 0;
+		     ask && (r / d) % 2 == phase && i < CLOCK_ROUNDS && rc == MPI_SUCCESS; i++) {
 			double theirs = 0, t0 = sb_now();
-			rc = MPI_Send(NULL, 0, MPI_BYTE, r - 1, CLOCK_TAG, p->comm);
+			rc = MPI_Send(NULL, 0, MPI_BYTE, down, CLOCK_TAG, p->comm);
 			if (rc == MPI_SUCCESS)
-				rc = MPI_Recv(&theirs, 1, MPI_DOUBLE, r - 1, CLOCK_TAG, p->comm,
+				rc = MPI_Recv(&theirs, 1, MPI_DOUBLE, down, CLOCK_TAG, p->comm,
 				              MPI_STATUS_IGNORE);
 			double t1 = sb_now();
 			if (t1 - t0 < best) {
@@ -185,12 +185,12 @@ int sb__mpi_ctl_clock_offset(struct sb_comm *c, double *prev)
 			}
 		}
 		for (int i = 0;
-		     answer && (r + 1) % 2 == phase && i < CLOCK_ROUNDS && rc == MPI_SUCCESS; i++) {
-			rc = MPI_Recv(NULL, 0, MPI_BYTE, r + 1, CLOCK_TAG, p->comm,
-			              MPI_STATUS_IGNORE);
+		     answer && (r / d + 1) % 2 == phase && i < CLOCK_ROUNDS && rc == MPI_SUCCESS;
+		     i++) {
+			rc = MPI_Recv(NULL, 0, MPI_BYTE, up, CLOCK_TAG, p->comm, MPI_STATUS_IGNORE);
 			double t = sb_now();
 			if (rc == MPI_SUCCESS)
-				rc = MPI_Send(&t, 1, MPI_DOUBLE, r + 1, CLOCK_TAG, p->comm);
+				rc = MPI_Send(&t, 1, MPI_DOUBLE, up, CLOCK_TAG, p->comm);
 		}
 	}
 	return rc == MPI_SUCCESS ? 0 : sb__mpi_fail("clock offset round trip", rc);

@@ -26,7 +26,7 @@ int sb__mpi_barrier(struct sb_comm *c);
 int sb__mpi_ctl_max(struct sb_comm *c, double *v, size_t n);
 int sb__mpi_ctl_sum(struct sb_comm *c, long long *v, size_t n);
 int sb__mpi_ctl_gatherv(struct sb_comm *c, const char *mine, char ***out);
-int sb__mpi_ctl_clock_offset(struct sb_comm *c, double *prev);
+int sb__mpi_ctl_clock_offset(struct sb_comm *c, int d, double *prev);
 void sb__mpi_abort(struct sb_comm *c, int status);
 void sb__mpi_describe(struct sb_comm *c, json_t *obj);
 

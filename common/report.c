@@ -136,16 +136,23 @@ int sb_report_point(struct sb_report *rep, const struct sb_bench *b, struct sb_c
 	json_t *rec = sb_point_record(b, c, m, r, rep->points, rep->span);
 	json_t *mine = r->detail ? json_object_get(r->detail, "boundaries") : NULL;
 	if (pt->stages > 1) {
-		/* A pipeline's boundaries, stage i to i+1: the pair class each crosses, and the
-		 * benchmark's own figures for it. */
+		/* A pipeline's boundaries, stage i to i+1: the pair class each crosses (with K
+		 * ranks per stage, the widest of its K rank pairs), and the benchmark's own
+		 * figures for it. */
 		json_t *bl = json_array();
+		int K = pt->stage_ranks > 1 ? pt->stage_ranks : 1;
 		for (int i = 0; i + 1 < pt->stages; i++) {
 			json_t *o = json_pack("{s:i,s:i}", "from", i, "to", i + 1);
-			if (rep->topo && rep->topo->nranks >= pt->stages)
-				json_object_set_new(
-				    o, "span",
-				    json_string(sb_pair_name(sb_topo_pair(
-				        &rep->topo->ranks[i], &rep->topo->ranks[i + 1]))));
+			if (rep->topo && rep->topo->nranks >= pt->stages * K) {
+				enum sb_pair w = SB_PAIR_SAME_CORE;
+				for (int j = 0; j < K; j++) {
+					enum sb_pair q =
+					    sb_topo_pair(&rep->topo->ranks[i * K + j],
+					                 &rep->topo->ranks[(i + 1) * K + j]);
+					w = q > w ? q : w;
+				}
+				json_object_set_new(o, "span", json_string(sb_pair_name(w)));
+			}
 			json_object_update(o, json_array_get(mine, (size_t)i));
 			json_array_append_new(bl, o);
 		}
@@ -260,6 +267,9 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 		                                 "microbatches", pt->microbatches, "schedule",
 		                                 pt->schedule, "training", pt->training, "compute",
 		                                 pt->compute));
+	if (pt->stage_ranks > 1)
+		json_object_set_new(json_object_get(rec, "params"), "ranks_per_stage",
+		                    json_integer(pt->stage_ranks));
 	if (pt->hidden)
 		json_object_update_new(json_object_get(rec, "params"),
 		                       json_pack("{s:s,s:i,s:I}", "compute_kind", "gemm", "hidden",

@@ -316,7 +316,12 @@ static int pipeline_summary(struct sbr_run *const *runs, size_t n, enum sbr_form
 			snprintf(c[1], sizeof c[1], "%s", sbr_point_str(p, "schedule"));
 			snprintf(c[2], sizeof c[2], "%s",
 			         sbr_point_int(p, "training", 0) ? "yes" : "no");
-			snprintf(c[3], sizeof c[3], "%lld", sbr_point_int(p, "stages", 0));
+			long long K = sbr_point_int(p, "ranks_per_stage", 1);
+			if (K > 1) /* stages x ranks per stage */
+				snprintf(c[3], sizeof c[3], "%lldx%lld",
+				         sbr_point_int(p, "stages", 0), K);
+			else
+				snprintf(c[3], sizeof c[3], "%lld", sbr_point_int(p, "stages", 0));
 			snprintf(c[4], sizeof c[4], "%lld", sbr_point_int(p, "microbatches", 0));
 			snprintf(c[5], sizeof c[5], "%zu", p->bytes);
 			sbr_fmt(c[6], sizeof c[6], p->time * 1e6, 4);
@@ -332,9 +337,10 @@ static int pipeline_summary(struct sbr_run *const *runs, size_t n, enum sbr_form
 		}
 	if (rc == 0 && any) {
 		sbr_table_set_note(&t,
-		                   "bubble: a stage's idle share of the step (median over stages "
-		                   "and steps); ideal: (P-1)/(M+P-1); exposed: step time minus the "
-		                   "compute critical path");
+		                   "stages: P, or PxK with K ranks per stage; bubble: a stage's "
+		                   "idle share of the step (median over stages and steps); ideal: "
+		                   "(P-1)/(M+P-1); exposed: step time minus the compute critical "
+		                   "path");
 		if (fmt == SBR_HTML)
 			sbr_html_heading(out, "Pipeline schedules");
 		sbr_table_write(&t, out, fmt);

@@ -13,7 +13,7 @@
 # fall on either side of the ideal): there only the run, the checks and a sane bubble are
 # asserted.
 . "$(dirname "$0")/lib.sh"
-plan 54
+plan 60
 export MPIEXEC_TIMEOUT=${MPIEXEC_TIMEOUT:-300}
 within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 
@@ -165,6 +165,27 @@ jq -s -e '[.[] | select(.type == "point") | .compute.library | test("OpenBLAS")]
 	"$(runfile_in "$TMP/g")" >/dev/null 2>&1
 ok $? "gemm compute names its BLAS"
 
+# Several ranks per stage: 4 ranks as 2 stages of 2, each handing off to its peer in the next
+# stage (ranks 0 -> 2 and 1 -> 3): K chains at once. Oversubscribed here, so no compute and
+# only the shape of the record is asserted: each boundary pools its K pairs' handoffs.
+sbrun 4 pipeline --ranks-per-stage 2 --training --bytes 1K --microbatches 4 --steps 5 -w 1 -c 1 \
+	--out "$TMP/k2" >/dev/null 2>&1
+is $? 0 "2 stages of 2 ranks, 1F1B training: exit 0"
+f=$(runfile_in "$TMP/k2")
+is "$(jq -r 'select(.type == "point") | [.params.ranks_per_stage, .params.stages, .check.status,
+	(.boundaries | length), .boundaries[0].n, .boundaries[0].backward_n,
+	(.compute.stages | length)] | map(tostring) | join(" ")' "$f")" "2 2 ok 1 40 40 2" \
+	"ranks_per_stage 2, payloads check, one boundary of 2 pairs x 4 micro-batches x 5 steps"
+jq -s -e '[.[] | select(.type == "point")][0] | .metrics.bandwidth.value * .summary.median |
+	. > 2 * 2 * 4 * 1024 * 0.999 and . < 2 * 2 * 4 * 1024 * 1.001' "$f" >/dev/null
+ok $? "bandwidth counts both chains' bytes: 2 pairs x 2 directions x 4 micro-batches x 1 KiB per step"
+SB_CLOCK_ESTIMATE=1 sbrun 4 pipeline --mode handoff --ranks-per-stage 2 --bytes 1K -n 50 -w 5 \
+	-c 1 --out "$TMP/k2h" >/dev/null 2>&1
+f=$(runfile_in "$TMP/k2h")
+is "$(jq -r 'select(.type == "point") | [.check.status, .boundaries[0].n,
+	(.boundaries[0].clock_offset | fabs < 1e-3)] | map(tostring) | join(" ")' "$f")" "ok 100 true" \
+	"handoff mode, 2 ranks per stage: both pairs' 50 handoffs, each pair's clock offset estimated"
+
 # A corrupted handoff is caught.
 SB_PIPE_CORRUPT=1 sbrun 2 pipeline --bytes 1K --microbatches 4 --steps 3 -w 1 -c 1 \
 	--out "$TMP/c" >/dev/null 2>"$TMP/c.err"
@@ -204,4 +225,6 @@ bad 2 --bytes 1K --stages 3
 bad 2 --bytes 1K --microbatches 4,x
 bad 2 --compute gemm --hidden 1000 --bytes 4K
 bad 2 --mb-size 2
+bad 2 --bytes 1K --ranks-per-stage 2
+bad 4 --bytes 1K --ranks-per-stage 2 --stages 3
 done_testing
