@@ -1,9 +1,11 @@
 /* pipeline: how fast stage i hands its activations to stage i+1, alone and inside a schedule.
  *
- * Stages are the ranks, in order. `--mode handoff`: every stage sends S bytes to the next at
- * once (a shift without wrap-around), the baseline; each receiver first sends its sender a
- * 4-byte "ready", and the handoff is timed from the later of the two posts to the receiver's
- * completion, from both ranks' clocks (ctl_clock_offset brings them together across hosts).
+ * Stages are the ranks, in order (with --ranks-per-stage K, stage s is ranks sK..sK+K-1 and
+ * each hands off to its peer K ranks on: K chains at once, whose figures each boundary pools).
+ * `--mode handoff`: every stage sends S bytes to the next at once (a shift without
+ * wrap-around), the baseline; each receiver first sends its sender a 4-byte "ready", and the
+ * handoff is timed from the later of the two posts to the receiver's completion, from both
+ * ranks' clocks (ctl_clock_offset brings them together across hosts).
  * `--mode schedule`: one timed iteration is one step of a GPipe or 1F1B (non-interleaved,
  * Megatron's order) schedule over M micro-batches: each forward receives the activation from
  * the previous stage, computes, and sends it on; in training each backward does the same in
@@ -68,7 +70,6 @@ struct pipe {
 	int K; /* ranks per stage */
 	size_t hidden;
 	struct sb_gemm g; /* gemm compute, sized for the current point */
-
 	int micro[MAX_LIST], nmicro, stages[MAX_LIST], nstages;
 	double fwd, bwd;
 	struct sb_bufs act, grad; /* send: outgoing; recv: incoming */
