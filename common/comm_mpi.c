@@ -144,9 +144,10 @@ int sb__mpi_barrier(struct sb_comm *c)
 
 /* Cristian's method between neighbours d apart: rank r asks rank r-d for its clock ROUNDS
  * times and keeps the answer of the shortest round trip, taken to be read at the trip's
- * midpoint (the error is at most half that round trip). Ranks r with r/d even ask first, then
- * the others, so no rank asks and answers at once. Ranks on one host share CLOCK_MONOTONIC and skip
- * it, unless SB_CLOCK_ESTIMATE=1 (tests: the estimate on one host must come out near 0). */
+ * midpoint (the error is at most half that round trip). Ranks r with r/d even ask first,
+ * then the others, so no rank asks and answers at once. Ranks on one host share
+ * CLOCK_MONOTONIC and skip it, unless SB_CLOCK_ESTIMATE=1 (tests: the estimate on one host must
+ * come out near 0). */
 #define CLOCK_TAG 0x5bc
 #define CLOCK_ROUNDS 32
 
