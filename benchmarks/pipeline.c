@@ -50,7 +50,7 @@ static const struct sb_opt pipeline_opts[] = {
 	{"mode", 0, SB_OPT_CHOICE, "MODE", "schedule", "schedule|handoff", 0, "a step of a schedule, or the isolated handoff i -> i+1"},
 	{"schedule", 0, SB_OPT_CHOICE, "NAME", "1f1b", "1f1b|gpipe", 0, "pipeline schedule (non-interleaved)"},
 	{"microbatches", 0, SB_OPT_STRING, "M[,M...]", "8", NULL, 0, "micro-batches per step; a list sweeps them"},
-	{"stages", 0, SB_OPT_STRING, "P[,P...]", NULL, NULL, 0, "stages: the first P x K ranks (default: all); a list sweeps them"},
+	{"stages", 0, SB_OPT_STRING, "P[,P...]", NULL, NULL, 0, "stages: the first P x K ranks (default: as many as the ranks make; others idle); a list sweeps them"},
 	{"ranks-per-stage", 0, SB_OPT_INT, "K", "1", NULL, 1, "K ranks per stage (ranks sK..sK+K-1), each handing off to its peer K ranks on: K chains at once, as a stage's tensor-parallel ranks do"},
 	{"bytes", 0, SB_OPT_SIZE, "S", NULL, NULL, 1, "activation bytes per handoff (instead of -b/-e/-f; default sweep 16K..64M, x4)"},
 	{"compute", 0, SB_OPT_CHOICE, "KIND", "spin", "spin|gemm", 0, "per micro-batch work: spin (busy work of --compute-us) or gemm (the activation by a hidden x hidden weight, OpenBLAS)"},
@@ -121,16 +121,23 @@ static int pipeline_validate(const struct sb_args *a, int nranks, char *err, siz
 	if (parse_list("microbatches", sb_arg_str(a, "microbatches"), 1, 1 << 20, list, err,
 	               errlen) < 0)
 		return SB_EINVAL;
-	int K = (int)sb_arg_int(a, "ranks-per-stage");
-	if (K > nranks / 2) {
+	long long rps = sb_arg_int(a, "ranks-per-stage");
+	if (rps > nranks / 2) {
 		snprintf(err, errlen,
-		         "--ranks-per-stage %d: 2 stages of %d ranks need %d ranks; the job has %d",
-		         K, K, 2 * K, nranks);
+		         "--ranks-per-stage %lld: 2 stages of %lld ranks need %lld ranks; the job "
+		         "has %d",
+		         rps, rps, 2 * rps, nranks);
 		return SB_EINVAL;
 	}
+	int K = (int)rps;
 	if (sb_arg_str(a, "stages") &&
-	    parse_list("stages", sb_arg_str(a, "stages"), 2, nranks / K, list, err, errlen) < 0)
+	    parse_list("stages", sb_arg_str(a, "stages"), 2, nranks / K, list, err, errlen) < 0) {
+		if (K > 1) { /* say why the limit is lower than the job's ranks */
+			size_t l = strlen(err);
+			snprintf(err + l, errlen - l, " (%d ranks, %d per stage)", nranks, K);
+		}
 		return SB_EINVAL;
+	}
 	if (sb_arg_given(a, "mb-size") != sb_arg_given(a, "seq")) {
 		snprintf(err, errlen, "--mb-size and --seq go together (S = B x L x hidden x 4)");
 		return SB_EINVAL;
@@ -446,13 +453,8 @@ static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
 	/* This rank's stage: r / K, handing off to the same lane of the next stage. */
 	int K = s->K, r = c->rank / K, P = pt->stages, M = pt->microbatches, rc = 0;
 	int prev = r > 0 ? c->rank - K : SB_NO_PEER, next = r < P - 1 ? c->rank + K : SB_NO_PEER;
-	if (r >= P) {
-		/* Not a stage of this point: idle, but keeping a record the same length as the
-		 * stages' (the bubble's reductions run over every rank). */
-		if (x->timed && !s->checking && !s->handoff)
-			rc = record_step(s, (double[2]){0, 0}, 0);
-		return rc;
-	}
+	if (r >= P) /* not a stage of this point: idle (its figures leave such ranks out) */
+		return 0;
 	void *a_out = s->act.send, *a_in = s->act.recv, *g_out = s->grad.send, *g_in = s->grad.recv;
 	if (s->handoff) {
 		/* First every receiver tells its sender it is ready (a 4-byte message back along
@@ -774,6 +776,8 @@ static int schedule_handoffs(struct sb_ctx *x, const struct sb_point *pt, struct
 double sb_pipeline_makespan(int P, int M, int fwd_first, int training, const double *f,
                             const double *b)
 {
+	if (!training) /* forwards only: every order is GPipe's */
+		fwd_first = 1;
 	size_t n = (size_t)P * (size_t)M;
 	double *ff = malloc(n * sizeof *ff), *fbk = malloc(n * sizeof *fbk),
 	       *clock = calloc((size_t)P, sizeof *clock);

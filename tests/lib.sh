@@ -56,7 +56,7 @@ skip() { # skip N REASON
 }
 done_testing() {
 	if [ "$_tap_plan" -ge 0 ] && [ "$_tap_n" != "$_tap_plan" ]; then
-		echo "# planned $_tap_plan tests but ran $_tap_n"
+		diag "planned $_tap_plan tests but ran $_tap_n"
 		[ $_tap_fail -gt 0 ] || _tap_fail=1
 	fi
 	exit $((_tap_fail > 254 ? 254 : _tap_fail))

@@ -50,7 +50,7 @@ run_and_check() {
 	local st=$?
 	is "$st" 0 "$name: exit status 0"
 	if [ "$st" != 0 ]; then
-		diag "stderr:" && sed 's/^/#   /' "$dir.err" | head -20
+		diag "stderr:" && sed 's/^/#   /' "$dir.err" | head -20 >&2
 	fi
 	local f
 	if ! f=$(runfile_in "$dir"); then

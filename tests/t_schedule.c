@@ -6,7 +6,7 @@
 
 #include <math.h>
 
-#define PLAN 10
+#define PLAN 13
 
 int main(void)
 {
@@ -42,5 +42,20 @@ int main(void)
 	/* The same stages in GPipe's order: forwards end 2, 4, 6 on stage 0 and 7 on stage 1;
 	 * stage 1 B0..B2 end 9, 11, 13; stage 0 B0 13, B1 17, B2 21. */
 	is_double(sb_pipeline_makespan(2, 3, 1, 1, fs, bs), 21, 1e-12, "GPipe f=2,1 b=4,2 M=3: 21");
+	/* 1F1B with three unequal stages: f = 1,2,1, b = 2,3,2, M = 4. Stage 2 (no warm-up) runs
+	 * F0 B0 F1 B1 ..., stage 1 (one warm-up forward) F0 F1 B0 F2 B1 F3 B2 B3, stage 0 (two)
+	 * F0 F1 F2 B0 F3 B1 B2 B3. Stage 0: F0 0-1, F1 1-2, F2 2-3; stage 1: F0 1-3, F1 3-5;
+	 * stage 2: F0 3-4, B0 4-6, F1 6-7, B1 7-9; stage 1: B0 6-9, F2 9-11, B1 11-14; stage 0:
+	 * B0 9-11, F3 11-12, B1 14-16; stage 2: F2 11-12, B2 12-14; stage 1: F3 14-16, B2 16-19;
+	 * stage 2: F3 16-17, B3 17-19; stage 1: B3 19-22; stage 0: B2 19-21, B3 22-24. */
+	const double f3[] = {1, 2, 1}, b3[] = {2, 3, 2};
+	is_double(sb_pipeline_makespan(3, 4, 0, 1, f3, b3), 24, 1e-12,
+	          "1F1B f=1,2,1 b=2,3,2 M=4: 24");
+	/* Forward only, whatever order is asked: GPipe's, backwards unread. f = 1,1 with b = 5,5
+	 * (ignored), M = 3: (M+P-1) x 1 = 4. */
+	const double b5[] = {5, 5};
+	is_double(sb_pipeline_makespan(2, 3, 0, 0, f1, b5), 4, 1e-12,
+	          "forward only, 1F1B asked: 4");
+	is_double(sb_pipeline_makespan(2, 3, 1, 0, f1, b5), 4, 1e-12, "forward only, GPipe: 4");
 	return tap_done();
 }
