@@ -8,6 +8,7 @@
 #include "error.h"
 #include "sweep.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 struct allreduce {
@@ -98,6 +99,15 @@ static size_t allreduce_metrics(struct sb_ctx *x, const struct sb_point *pt,
 	return 2;
 }
 
+/* The buffers, and a temporary of the message's size that MPI libraries' reduction
+ * algorithms allocate (recursive doubling, ring); counted on every backend. */
+static size_t allreduce_mem_need(struct sb_ctx *x, const struct sb_point *pt)
+{
+	struct allreduce *s = x->state;
+	size_t k = s->inplace ? 2 : 3;
+	return pt->bytes > SIZE_MAX / k ? SIZE_MAX : k * pt->bytes;
+}
+
 static void allreduce_teardown(struct sb_ctx *x)
 {
 	struct allreduce *s = x->state;
@@ -122,4 +132,5 @@ const struct sb_bench sb_bench_allreduce = {
     .check = allreduce_check,
     .metrics = allreduce_metrics,
     .teardown = allreduce_teardown,
+    .mem_need = allreduce_mem_need,
 };

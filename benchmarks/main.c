@@ -9,18 +9,21 @@
 #include "gpu_info.h"
 #include "report.h"
 #include "runfile.h"
+#include "sigsafe.h"
 #include "timer.h"
 #include "topo.h"
 #include "watchdog.h"
 #include "world.h"
 
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-/* What the watchdog thread needs to close the run file. */
+/* What the watchdog's signal handler needs to close the run file. */
 static struct {
 	int rank;
 	struct sb_runfile *rf;
@@ -115,39 +118,60 @@ static const char *signame(int sig)
 	return "a signal";
 }
 
-/* On the watchdog thread: the job is ending; keep what was measured. */
+/* In the watchdog's signal handler (async-signal-safe: sigsafe.h and write(2) only): the job
+ * is ending; keep what was measured. */
 static int on_watchdog(const char *point, double timeout, int sig, void *arg)
 {
 	(void)arg;
-	char msg[512];
+	char mbuf[512], lbuf[1024];
+	struct sb_sigbuf msg, line;
+	sb_sig_init(&msg, mbuf, sizeof mbuf);
 	int status;
 	if (point) {
-		snprintf(msg, sizeof msg, "point '%s' did not finish within --timeout %g s", point,
-		         timeout);
+		sb_sig_str(&msg, "point '");
+		sb_sig_str(&msg, point);
+		sb_sig_str(&msg, "' did not finish within --timeout ");
+		sb_sig_num(&msg, timeout);
+		sb_sig_str(&msg, " s");
 		status = sb_exit_status(SB_ETIMEOUT);
 	} else {
-		snprintf(msg, sizeof msg, "stopped by %s%s", signame(sig),
-		         sig == SIGTERM
-		             ? " (mpirun sends it when another rank fails or the job is cancelled)"
-		             : "");
+		sb_sig_str(&msg, "stopped by ");
+		sb_sig_str(&msg, signame(sig));
+		if (sig == SIGTERM)
+			sb_sig_str(&msg, " (mpirun sends it when another rank fails or the job is "
+			                 "cancelled)");
 		status = 128 + sig;
 	}
 	if (job.rank != 0) {
-		if (point)
-			sleep(1); /* let rank 0 say it and close the file first */
+		if (point) {
+			struct timespec one = {1, 0};
+			nanosleep(&one, NULL); /* let rank 0 say it and close the file first */
+		}
 		return status;
 	}
-	if (job.rf) {
-		json_t *e = sb_end_record(job.rep, point ? "timeout" : "killed", msg);
-		sb_runfile_write_last(job.rf, e);
-		json_decref(e);
-		sb_log_fault("%s; the %zu finished point%s are in %s", msg,
-		             job.rep ? job.rep->points : 0,
-		             job.rep && job.rep->points == 1 ? "" : "s", sb_runfile_path(job.rf));
-	} else {
-		sb_log_fault("%s", msg);
+	struct sb_runfile *rf = job.rf;
+	if (rf) {
+		size_t points = job.rep ? job.rep->points : 0;
+		sb_sig_init(&line, lbuf, sizeof lbuf);
+		sb_sig_str(&line, "{\"type\":\"end\",\"status\":");
+		sb_sig_str(&line, point ? "\"timeout\"" : "\"killed\"");
+		sb_sig_str(&line, ",\"end_time\":\"");
+		sb_sig_utc(&line);
+		sb_sig_str(&line, "\",\"points\":");
+		sb_sig_uint(&line, points);
+		sb_sig_str(&line, ",\"duration\":");
+		sb_sig_fixed(&line, sb_sig_now() - job.t0, 6);
+		sb_sig_str(&line, ",\"message\":");
+		sb_sig_json_str(&line, msg.p);
+		sb_sig_str(&line, "}\n");
+		sb_runfile_write_last_sigsafe(rf, line.p, line.len);
+		sb_sig_str(&msg, "; the ");
+		sb_sig_uint(&msg, points);
+		sb_sig_str(&msg,
+		           points == 1 ? " finished point is in " : " finished points are in ");
+		sb_sig_str(&msg, sb_runfile_path(rf));
 	}
-	fflush(stdout);
+	sb_log_fault_sigsafe(msg.p);
 	return status;
 }
 
@@ -331,6 +355,62 @@ static int run_topo(int argc, char **argv, int rank)
 	return finish((int)st);
 }
 
+/* Bytes this rank's buffers can have: the device's share (GPU backends) or the host's
+ * available memory shared by the host's ranks. */
+static double memory_limit(struct sb_comm *c)
+{
+	double bytes = 0;
+	if (c->be->mem_free && c->be->mem_free(c, &bytes) == 0)
+		return bytes;
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	unsigned long long kb = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (kb == 0)
+		return INFINITY; /* not Linux: nothing to check against */
+	int lr = 0, ls = 1;
+	if (!(c->be->caps & SB_CAP_TEST_ONLY))
+		sb_world_local(&lr, &ls);
+	return (double)kb * 1024.0 / (ls > 0 ? ls : 1);
+}
+
+static int check_memory(const struct sb_bench *const *benches, const char *const *const *extras,
+                        const struct sb_bench *single, const struct sb_args *args,
+                        struct sb_comm *c, const struct sb_topo *topo, int argc, char **argv)
+{
+	/* The tightest rank: the smallest limit, and the lowest rank that has it. */
+	double mine = memory_limit(c), v[2] = {-mine, 0};
+	c->be->ctl_max(c, v, 1);
+	double limit = -v[0];
+	v[1] = mine == limit ? -(double)c->rank : -1e18;
+	v[0] = 0;
+	c->be->ctl_max(c, v, 2);
+	int who = (int)-v[1];
+	char where[320];
+	const char *host = topo && who >= 0 && who < topo->nranks ? topo->ranks[who].host : c->host;
+	snprintf(where, sizeof where, "%s on host %s",
+	         c->be->mem_free ? "GPU memory each rank" : "available memory each rank", host);
+	for (size_t i = 0; benches[i]; i++) {
+		struct sb_args bargs;
+		const struct sb_args *ba =
+		    bench_args(benches[i], extras[i], single, args, &bargs, argc, argv);
+		char err[512];
+		int rc =
+		    ba ? sb_driver_check_memory(benches[i], c, ba, limit, where, err, sizeof err)
+		       : SB_EINVAL;
+		if (rc) {
+			if (ba)
+				sb_log_usage("%s", err);
+			return rc;
+		}
+	}
+	return 0;
+}
+
 static int finish(int status)
 {
 	sb_watchdog_stop();
@@ -382,7 +462,8 @@ int main(int argc, char **argv)
 
 	int rank, size;
 	char host[256];
-	if (sb_world_init(&argc, &argv, &rank, &size, host, sizeof host)) {
+	if (sb_world_init(&argc, &argv, sb_thread_level_from_argv(argc, argv), &rank, &size, host,
+	                  sizeof host)) {
 		fprintf(stderr, "scalebench: error: MPI_Init failed\n");
 		return 3;
 	}
@@ -400,6 +481,11 @@ int main(int argc, char **argv)
 		return finish(0);
 	}
 	sb_log_set_quiet(sb_arg_flag(&args, "quiet"));
+	int treq, tgot;
+	sb_world_thread_levels(&treq, &tgot);
+	if (tgot < treq)
+		sb_log_warn("--mpi-thread %s: the MPI library gives %s", sb_thread_level_name(treq),
+		            sb_thread_level_name(tgot));
 
 	const char *bname = sb_arg_str(&args, "backend");
 	const struct sb_backend *be = sb_backend_find(bname);
@@ -479,7 +565,8 @@ int main(int argc, char **argv)
 
 	struct sb_comm comm = {.be = be,
 	                       .device = (int)sb_arg_int(&args, "device"),
-	                       .graph = sb_arg_flag(&args, "cuda-graph")};
+	                       .graph = sb_arg_flag(&args, "cuda-graph"),
+	                       .hugepages = sb_arg_flag(&args, "hugepages")};
 	snprintf(comm.host, sizeof comm.host, "%s", host);
 	int rc = be->init(&comm);
 	if (rc) {
@@ -496,8 +583,27 @@ int main(int argc, char **argv)
 		return finish(sb_exit_status(rc));
 	}
 
+	/* The largest point of every benchmark against the memory its ranks can have: bad
+	 * input before anything is written. */
+	if ((rc = check_memory(benches, extras, single, &args, &comm, topo, argc, argv))) {
+		sb_topo_free(topo);
+		comm.be->fini(&comm);
+		return finish(sb_exit_status(rc));
+	}
+
+	/* The clock's step, the same figure on every rank (their stop decisions must agree). */
+	double res = sb_clock_resolution();
+	comm.be->ctl_max(&comm, &res, 1);
+
 	/* Rank 0 opens the run file; every rank learns whether that worked. */
-	struct sb_report rep = {.t0 = job.t0, .span = span_of(topo, size), .topo = topo};
+	struct sb_report rep = {.t0 = job.t0,
+	                        .span = span_of(topo, size),
+	                        .topo = topo,
+	                        .resolution = res,
+	                        .async = (be->caps & SB_CAP_DEVICE_MEM) || comm.async,
+	                        .progress = rank == 0 && isatty(2) &&
+	                                    !sb_arg_flag(&args, "quiet") &&
+	                                    !sb_arg_flag(&args, "json")};
 	char err[512] = "";
 	long long open_failed = 0;
 	if (rank == 0) {
@@ -521,6 +627,22 @@ int main(int argc, char **argv)
 	sb_random_id(run_id);
 	if (rank == 0) {
 		json_t *run = sb_run_record(run_id, cmd, argc, argv, &args, &comm, topo);
+		int treq, tgot;
+		sb_world_thread_levels(&treq, &tgot);
+		json_t *prov = json_object_get(run, "provenance");
+		json_object_set_new(prov, "mpi_thread",
+		                    json_pack("{s:s,s:s}", "requested", sb_thread_level_name(treq),
+		                              "provided", sb_thread_level_name(tgot)));
+		char thp[32];
+		json_object_set_new(prov, "host_memory",
+		                    json_pack("{s:I,s:b,s:s}", "alignment",
+		                              (json_int_t)sb_host_alignment(&comm), "hugepages",
+		                              comm.hugepages, "thp",
+		                              sb_host_thp_mode(thp, sizeof thp)));
+		json_object_set_new(prov, "timer",
+		                    json_pack("{s:s,s:f,s:f}", "name", SB_TIMER_NAME,
+		                              "resolution_reported", sb_timer_resolution(),
+		                              "resolution_measured", res));
 		rc = sb_runfile_write(rep.rf, run);
 		json_decref(run);
 		if (rc && comm.size > 1 && comm.be->abort)
@@ -530,7 +652,8 @@ int main(int argc, char **argv)
 	}
 	job.rf = rep.rf;
 	job.rep = &rep;
-	sb_watchdog_start(on_watchdog, NULL);
+	if (sb_watchdog_start(on_watchdog, NULL) && rank == 0)
+		sb_log_warn("no POSIX timer: --timeout and the signal handlers are off");
 
 	int status = rc ? sb_exit_status(rc) : 0;
 	for (size_t i = 0; benches[i] && status < 3; i++) {
@@ -561,8 +684,12 @@ int main(int argc, char **argv)
 		                : status == 2 ? "bad-input"
 		                              : "error";
 		json_t *e = sb_end_record(&rep, s, NULL);
+		json_decref(rep.drift);
+		rep.drift = NULL;
 		json_object_set_new(e, "points_at_precision",
 		                    json_integer((json_int_t)rep.points_at_precision));
+		json_object_set_new(e, "points_at_clock_step",
+		                    json_integer((json_int_t)rep.points_at_clock));
 		sb_runfile_write_last(rep.rf, e);
 		json_decref(e);
 		char path[4096];
@@ -570,11 +697,18 @@ int main(int argc, char **argv)
 		job.rf = NULL;
 		if (sb_runfile_close(rep.rf) && status == 0)
 			status = 3;
+		char clk[64] = "";
+		if (rep.points_at_clock)
+			snprintf(clk, sizeof clk, ", %zu the clock step's limit",
+			         rep.points_at_clock);
 		if (rep.table)
-			printf("# %zu point%s, %zu reached the precision target, %.1f s; run file "
-			       "%s\n",
-			       rep.points, rep.points == 1 ? "" : "s", rep.points_at_precision,
-			       sb_now() - job.t0, path);
+			printf("# %zu point%s, %zu reached the precision target%s, %.1f s%s; run "
+			       "file %s\n",
+			       rep.points, rep.points == 1 ? "" : "s", rep.points_at_precision, clk,
+			       sb_now() - job.t0,
+			       rep.drifted ? "; DRIFT: the machine changed state during the run"
+			                   : "",
+			       path);
 		if (status == 1)
 			sb_log_fault("wrong results found: see the 'wrong' column");
 	}

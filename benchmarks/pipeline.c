@@ -12,7 +12,13 @@
  * reverse with a gradient of the same size. Compute is calibrated busy work (a spin on the
  * monotonic clock, or a GPU kernel of that duration on device backends) or GEMMs (gemm.h:
  * OpenBLAS, or cuBLAS on the backend's stream), complete before the next transfer, so its time
- * is known and the rest of a step is communication or waiting.
+ * is known and the rest of a step is communication or waiting. GEMMs run in --gemm-dtype: on
+ * device backends bf16 with float32 accumulation by default (the tensor cores, as
+ * mixed-precision training runs), or fp32; on host backends fp32 only (OpenBLAS). The
+ * activation is then S / (E H) tokens of H elements of E bytes. On a device backend rank 0
+ * measures cuBLAS's rate for that type once, before the first GEMM point (a square GEMM of
+ * 8192, best of 5, the other ranks waiting so that ranks sharing its GPU leave it alone), and
+ * the record holds the achieved forward rate against it.
  *
  * Measured per point: the step time (the driver's, slowest rank), throughput, the latency of
  * every handoff on the receiver (from entering the transfer to its completion), per boundary and
@@ -44,6 +50,10 @@
 #define HEADER 16 /* bytes: four int32 */
 #define READY 4 /* bytes of the handoff's "ready" message */
 #define MAX_LIST 16 /* values in a --microbatches or --stages list */
+/* The reference GEMM (gemm.h sb_gemm_peak): square, large enough for cuBLAS's best kernels on
+ * an H100 or H200 (8192: 1.1 TFLOP, about 1.4 ms in bf16, 20 ms in fp32), best of 5. */
+#define PEAK_N 8192
+#define PEAK_REPS 5
 
 // clang-format off
 static const struct sb_opt pipeline_opts[] = {
@@ -53,10 +63,11 @@ static const struct sb_opt pipeline_opts[] = {
 	{"stages", 0, SB_OPT_STRING, "P[,P...]", NULL, NULL, 0, "stages: the first P x K ranks (default: as many as the ranks make; others idle); a list sweeps them"},
 	{"ranks-per-stage", 0, SB_OPT_INT, "K", "1", NULL, 1, "K ranks per stage (ranks sK..sK+K-1), each handing off to its peer K ranks on: K chains at once, as a stage's tensor-parallel ranks do"},
 	{"bytes", 0, SB_OPT_SIZE, "S", NULL, NULL, 1, "activation bytes per handoff (instead of -b/-e/-f; default sweep 16K..64M, x4)"},
-	{"compute", 0, SB_OPT_CHOICE, "KIND", "spin", "spin|gemm", 0, "per micro-batch work: spin (busy work of --compute-us) or gemm (the activation by a hidden x hidden weight, OpenBLAS)"},
+	{"compute", 0, SB_OPT_CHOICE, "KIND", "spin", "spin|gemm", 0, "per micro-batch work: spin (busy work of --compute-us) or gemm (the activation by a hidden x hidden weight: OpenBLAS, or cuBLAS on GPU backends)"},
 	{"compute-us", 0, SB_OPT_DOUBLE, "T", "0", NULL, 0, "spin: forward compute per micro-batch and stage, microseconds"},
-	{"hidden", 0, SB_OPT_INT, "H", "1024", NULL, 1, "gemm: hidden size; the activation is S / (4 H) tokens of H floats"},
-	{"mb-size", 0, SB_OPT_INT, "B", NULL, NULL, 1, "with --seq: S = B x seq x hidden x 4 bytes (float32)"},
+	{"gemm-dtype", 0, SB_OPT_CHOICE, "TYPE", NULL, "bf16|fp32", 0, "gemm: element type, accumulation in fp32 (default: bf16 on GPU backends, fp32 on host backends, which have fp32 only)"},
+	{"hidden", 0, SB_OPT_INT, "H", "1024", NULL, 1, "gemm: hidden size; the activation is S / (E H) tokens of H elements of E bytes (--gemm-dtype: 2 or 4)"},
+	{"mb-size", 0, SB_OPT_INT, "B", NULL, NULL, 1, "with --seq: S = B x seq x hidden x E bytes (E: 4, or gemm's element size)"},
 	{"seq", 0, SB_OPT_INT, "L", NULL, NULL, 1, "with --mb-size: sequence length"},
 	{"training", 0, SB_OPT_FLAG, NULL, NULL, NULL, 0, "forward and backward (default: forward only, inference)"},
 	{"backward-factor", 0, SB_OPT_DOUBLE, "B", "2", NULL, 0, "backward compute = B x forward compute"},
@@ -69,7 +80,12 @@ struct pipe {
 	int handoff, gpipe, training, gemm;
 	int K; /* ranks per stage */
 	size_t hidden;
+	enum sb_gemm_dtype dtype; /* gemm: the element type (the activation's with --mb-size) */
 	struct sb_gemm g; /* gemm compute, sized for the current point */
+	/* gemm on a device backend: cuBLAS's rate for dtype (rank 0; 0 when not measured) and
+	 * the size it ran; peak_tried once per run. */
+	double peak;
+	int peak_n, peak_tried;
 	int micro[MAX_LIST], nmicro, stages[MAX_LIST], nstages;
 	double fwd, bwd;
 	struct sb_bufs act, grad; /* send: outgoing; recv: incoming */
@@ -115,6 +131,30 @@ static int parse_list(const char *name, const char *text, int lo, int hi, int *o
 
 static int pipe_sizes(const struct sb_args *a, size_t **out, size_t *n, char *err, size_t errlen);
 
+/* Whether --backend keeps buffers in GPU memory (its compute runs on the GPU). */
+static int device_backend(const struct sb_args *a)
+{
+	const char *name = sb_arg_exists(a, "backend") ? sb_arg_str(a, "backend") : NULL;
+	const struct sb_backend *be = name ? sb_backend_find(name) : NULL;
+	return be && (be->caps & SB_CAP_DEVICE_MEM);
+}
+
+/* The GEMMs' element type: --gemm-dtype, else bf16 on device backends (what mixed-precision
+ * training runs) and fp32 on host ones. */
+static enum sb_gemm_dtype gemm_dtype(const struct sb_args *a)
+{
+	int k = sb_arg_choice(a, "gemm-dtype");
+	if (k < 0)
+		return device_backend(a) ? SB_GEMM_BF16 : SB_GEMM_FP32;
+	return k == 0 ? SB_GEMM_BF16 : SB_GEMM_FP32;
+}
+
+/* Bytes per element of the activation: the GEMMs' type, or float32 with busy work. */
+static size_t elem_size(const struct sb_args *a)
+{
+	return sb_arg_choice(a, "compute") == 1 ? sb_gemm_dtype_size(gemm_dtype(a)) : 4;
+}
+
 static int pipeline_validate(const struct sb_args *a, int nranks, char *err, size_t errlen)
 {
 	int list[MAX_LIST];
@@ -139,7 +179,8 @@ static int pipeline_validate(const struct sb_args *a, int nranks, char *err, siz
 		return SB_EINVAL;
 	}
 	if (sb_arg_given(a, "mb-size") != sb_arg_given(a, "seq")) {
-		snprintf(err, errlen, "--mb-size and --seq go together (S = B x L x hidden x 4)");
+		snprintf(err, errlen, "--mb-size and --seq go together (S = B x L x hidden x %zu)",
+		         elem_size(a));
 		return SB_EINVAL;
 	}
 	if (sb_arg_given(a, "mb-size") && sb_arg_given(a, "bytes")) {
@@ -150,6 +191,17 @@ static int pipeline_validate(const struct sb_args *a, int nranks, char *err, siz
 	if (sb_arg_choice(a, "compute") == 1 && sb_arg_given(a, "compute-us")) {
 		snprintf(err, errlen,
 		         "--compute-us is for --compute spin; gemm takes what it takes");
+		return SB_EINVAL;
+	}
+	if (sb_arg_choice(a, "compute") != 1 && sb_arg_given(a, "gemm-dtype")) {
+		snprintf(err, errlen, "--gemm-dtype is for --compute gemm");
+		return SB_EINVAL;
+	}
+	if (sb_arg_choice(a, "compute") == 1 && gemm_dtype(a) == SB_GEMM_BF16 &&
+	    !device_backend(a)) {
+		snprintf(err, errlen,
+		         "--gemm-dtype bf16 needs a GPU backend (nccl, mpi-gpu): the host's GEMMs "
+		         "(OpenBLAS) are fp32 only");
 		return SB_EINVAL;
 	}
 	if (sb_arg_given(a, "steps") && sb_arg_given(a, "iters")) {
@@ -172,6 +224,7 @@ static int pipeline_setup(struct sb_ctx *x)
 	s->gpipe = sb_arg_choice(a, "schedule") == 1;
 	s->gemm = sb_arg_choice(a, "compute") == 1;
 	s->hidden = (size_t)sb_arg_int(a, "hidden");
+	s->dtype = gemm_dtype(a);
 	s->training = sb_arg_flag(a, "training");
 	char err[256];
 	s->nmicro = parse_list("microbatches", sb_arg_str(a, "microbatches"), 1, 1 << 20, s->micro,
@@ -194,12 +247,13 @@ static int pipeline_setup(struct sb_ctx *x)
 	return 0;
 }
 
-/* The activation sizes of the run: --bytes, or --mb-size x --seq x --hidden x 4, or the -b/-e/-f
- * range (16 KiB..64 MiB x4 by default), less sizes below the check header, and for gemm
- * compute less sizes that are not whole rows of --hidden floats. */
+/* The activation sizes of the run: --bytes, or --mb-size x --seq x --hidden x E (E: the
+ * element size, elem_size), or the -b/-e/-f range (16 KiB..64 MiB x4 by default), less sizes
+ * below the check header or not a multiple of its 4-byte words, and for gemm compute less
+ * sizes that are not whole rows of --hidden elements. */
 static int pipe_sizes(const struct sb_args *a, size_t **out, size_t *n, char *err, size_t errlen)
 {
-	size_t *sizes = NULL, k = 0, row = 4 * (size_t)sb_arg_int(a, "hidden");
+	size_t *sizes = NULL, k = 0, es = elem_size(a), row = es * (size_t)sb_arg_int(a, "hidden");
 	int gemm = sb_arg_choice(a, "compute") == 1;
 	*out = NULL;
 	*n = 0;
@@ -233,13 +287,17 @@ static int pipe_sizes(const struct sb_args *a, size_t **out, size_t *n, char *er
 		if (sizes[i] >= HEADER && sizes[i] % 4 == 0 && (!gemm || sizes[i] % row == 0))
 			sizes[j++] = sizes[i];
 	if (j == 0) {
-		snprintf(
-		    err, errlen,
-		    gemm
-		        ? "no activation size is a whole number of rows of %zu floats (--hidden)"
-		        : "no activation size is a multiple of 4 bytes and at least %zu (the check "
-		          "header)",
-		    gemm ? row / 4 : (size_t)HEADER);
+		if (gemm)
+			snprintf(err, errlen,
+			         "no activation size is a whole number of rows of %zu %s elements "
+			         "(--hidden) and a multiple of 4 bytes",
+			         row / es, sb_gemm_dtype_name(gemm_dtype(a)));
+		else
+			snprintf(
+			    err, errlen,
+			    "no activation size is a multiple of 4 bytes and at least %zu (the "
+			    "check header)",
+			    (size_t)HEADER);
 		free(sizes);
 		return SB_EINVAL;
 	}
@@ -289,9 +347,10 @@ static int pipeline_points(struct sb_ctx *x, struct sb_point **pts, size_t *n)
 					         ks);
 				else
 					snprintf(p[q].label, sizeof p[q].label,
-					         "pipeline %s %s %zu B, %d stages%s, M=%d%s", sched,
-					         s->training ? "training" : "inference", sizes[i],
-					         P, ks, M, s->gemm ? ", gemm" : "");
+					         "pipeline %s %s %zu B, %d stages%s, M=%d%s%s",
+					         sched, s->training ? "training" : "inference",
+					         sizes[i], P, ks, M, s->gemm ? ", gemm " : "",
+					         s->gemm ? sb_gemm_dtype_name(s->dtype) : "");
 			}
 	k = total;
 	free(sizes);
@@ -321,15 +380,36 @@ static int pipeline_prepare(struct sb_ctx *x, const struct sb_point *pt)
 	s->offset[0] = s->offset[1] = 0;
 	if (rc == 0 && s->handoff && c->be->ctl_clock_offset)
 		rc = c->be->ctl_clock_offset(c, s->K, &s->offset[0]);
-	size_t tokens = pt->bytes / (4 * s->hidden);
+	size_t tokens = pt->bytes / (sb_gemm_dtype_size(s->dtype) * s->hidden);
+	void *stream = gpu_stream(c);
 	if (rc == 0 && s->gemm && !s->handoff && s->g.tokens != tokens) {
 		sb_gemm_free(&s->g);
-		void *stream = gpu_stream(c);
-		rc = stream ? sb_gemm_init_device(&s->g, tokens, s->hidden, stream)
-		            : sb_gemm_init(&s->g, tokens, s->hidden);
+		if (!stream && s->dtype != SB_GEMM_FP32) /* validate rejects it */
+			rc = SB_EINVAL;
+		else
+			rc = stream
+			         ? sb_gemm_init_device(&s->g, tokens, s->hidden, s->dtype, stream)
+			         : sb_gemm_init(&s->g, tokens, s->hidden);
 		if (rc)
-			sb_log_fault("cannot allocate the GEMM of %zu x %zu for %s", tokens,
-			             s->hidden, pt->label);
+			sb_log_fault("cannot allocate the %s GEMM of %zu x %zu for %s",
+			             sb_gemm_dtype_name(s->dtype), tokens, s->hidden, pt->label);
+	}
+	if (s->gemm && !s->handoff && stream && !s->peak_tried) {
+		/* Every rank takes part, a failed one too (the others would wait for it). */
+		s->peak_tried = 1;
+		int brc = c->be->barrier(c);
+		if (rc == 0 && brc == 0 && c->rank == 0 &&
+		    sb_gemm_peak(stream, s->dtype, PEAK_N, PEAK_REPS, &s->peak, &s->peak_n)) {
+			sb_log_warn(
+			    "cuBLAS's %s GEMM rate could not be measured: the record leaves "
+			    "it out",
+			    sb_gemm_dtype_name(s->dtype));
+			s->peak = 0;
+		}
+		if (brc == 0)
+			brc = c->be->barrier(c);
+		if (rc == 0)
+			rc = brc;
 	}
 	return rc;
 }
@@ -910,8 +990,17 @@ static int schedule_figures(struct sb_ctx *x, const struct sb_point *pt, struct 
 		json_object_set_new(o, "library", json_string(sb_gemm_library(&s->g)));
 		json_object_set_new(o, "tokens", json_integer((json_int_t)s->g.tokens));
 		json_object_set_new(o, "hidden", json_integer((json_int_t)s->g.hidden));
+		json_object_set_new(o, "dtype", json_string(sb_gemm_dtype_name(s->g.dtype)));
 		set_num(o, "forward_flops", sb_gemm_flops(&s->g));
-		set_num(o, "forward_flop_rate", sb_gemm_flops(&s->g) / fmax);
+		double rate = sb_gemm_flops(&s->g) / fmax;
+		set_num(o, "forward_flop_rate", rate);
+		if (s->peak > 0) {
+			/* The slowest stage's forward (host clock: launch and wait included)
+			 * against cuBLAS's best on one large square GEMM of the same type. */
+			set_num(o, "peak_flop_rate", s->peak);
+			json_object_set_new(o, "peak_gemm_n", json_integer(s->peak_n));
+			set_num(o, "peak_fraction", rate / s->peak);
+		}
 	}
 	if (!x->detail)
 		x->detail = json_object();
@@ -964,6 +1053,22 @@ static size_t pipeline_metrics(struct sb_ctx *x, const struct sb_point *pt,
 	return k;
 }
 
+/* Data-path memory of a rank at pt: the activation's send and receive buffers (the gradient's
+ * too in training) and, with gemm compute, the GEMM's operands: X, Y, dY and dX of the
+ * activation's size, W and dW of hidden^2 elements. On device backends these are all device
+ * memory; the reference GEMM of the peak measurement shrinks itself to what is left. */
+static size_t pipeline_mem_need(struct sb_ctx *x, const struct sb_point *pt)
+{
+	struct pipe *s = x->state;
+	double b = (double)pt->bytes, n = 2 * b;
+	if (!s->handoff && s->training)
+		n += 2 * b;
+	if (!s->handoff && s->gemm)
+		n += 4 * b + 2 * (double)s->hidden * (double)s->hidden *
+		                 (double)sb_gemm_dtype_size(s->dtype);
+	return n >= (double)SIZE_MAX ? SIZE_MAX : (size_t)n;
+}
+
 static void pipeline_teardown(struct sb_ctx *x)
 {
 	struct pipe *s = x->state;
@@ -988,7 +1093,7 @@ const struct sb_bench sb_bench_pipeline = {
     .name = "pipeline",
     .summary = "pipeline stage handoff, isolated or inside a GPipe / 1F1B schedule",
     .min_ranks = 2,
-    .flags = SB_BENCH_CAN_CHECK,
+    .flags = SB_BENCH_CAN_CHECK | SB_BENCH_SELF_TIMED,
     .opts = pipeline_opts,
     .validate = pipeline_validate,
     .setup = pipeline_setup,
@@ -998,4 +1103,5 @@ const struct sb_bench sb_bench_pipeline = {
     .check = pipeline_check,
     .metrics = pipeline_metrics,
     .teardown = pipeline_teardown,
+    .mem_need = pipeline_mem_need,
 };

@@ -5,6 +5,7 @@
 #include "error.h"
 #include "sweep.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 static int sendrecv_validate(const struct sb_args *a, int nranks, char *err, size_t errlen)
@@ -69,6 +70,13 @@ static size_t sendrecv_metrics(struct sb_ctx *x, const struct sb_point *pt,
 	return 2;
 }
 
+/* A send and a receive buffer of the message's size. */
+static size_t sendrecv_mem_need(struct sb_ctx *x, const struct sb_point *pt)
+{
+	(void)x;
+	return pt->bytes > SIZE_MAX / 2 ? SIZE_MAX : 2 * pt->bytes;
+}
+
 static void sendrecv_teardown(struct sb_ctx *x)
 {
 	struct sb_bufs *b = x->state;
@@ -93,4 +101,5 @@ const struct sb_bench sb_bench_sendrecv = {
     .check = sendrecv_check,
     .metrics = sendrecv_metrics,
     .teardown = sendrecv_teardown,
+    .mem_need = sendrecv_mem_need,
 };

@@ -50,6 +50,9 @@ struct sb_metric {
 
 #define SB_BENCH_CAN_CHECK 0x1u
 #define SB_BENCH_CAN_GRAPH 0x2u /* its step is one call a GPU backend can replay (-G) */
+/* Its figures come from its own timing inside the step (the pipeline): one measurement per
+ * point, no --rounds pooling and no pipelined batches of steps on GPU backends. */
+#define SB_BENCH_SELF_TIMED 0x4u
 
 struct sb_bench {
 	const char *name;
@@ -77,6 +80,10 @@ struct sb_bench {
 	size_t (*metrics)(struct sb_ctx *x, const struct sb_point *pt, const struct sb_summary *s,
 	                  struct sb_metric *m);
 	void (*teardown)(struct sb_ctx *x);
+	/* Bytes of data-path memory one rank holds at once for pt (its buffers and the
+	 * library's temporaries), so the largest point is checked against memory before the
+	 * run starts. NULL: not checked. */
+	size_t (*mem_need)(struct sb_ctx *x, const struct sb_point *pt);
 };
 
 /* The explicit list of benchmarks, NULL-terminated (benchmarks/list.c). */

@@ -71,6 +71,13 @@ struct sb_backend {
 	int (*event_start)(struct sb_comm *c);
 	int (*event_stop)(struct sb_comm *c);
 	int (*event_read)(struct sb_comm *c, double *seconds);
+	/* Optional (device backends): hold the backend's stream with a kernel that spins on a
+	 * host-mapped flag, so that what is enqueued behind it (events, steps) starts only at
+	 * release() and the events time the GPU work alone, not its launches (the blocking-kernel
+	 * technique of NVIDIA's nvbench). The spin gives up by itself after a bounded time, so a
+	 * missing release cannot hang the GPU; every hold is followed by one release. */
+	int (*hold)(struct sb_comm *c);
+	int (*release)(struct sb_comm *c);
 	/* Control plane: element-wise max / sum over ranks, result everywhere. */
 	int (*ctl_max)(struct sb_comm *c, double *v, size_t n);
 	int (*ctl_sum)(struct sb_comm *c, long long *v, size_t n);
@@ -96,6 +103,10 @@ struct sb_backend {
 	/* End the whole job now with this exit status (a fault on one rank that the others cannot
 	 * learn of: they wait in a collective it will never join). NULL for one-process worlds. */
 	void (*abort)(struct sb_comm *c, int status);
+	/* Optional (device backends): bytes of buffer memory this rank can have, the device's
+	 * free memory shared by the ranks on that device; NULL: host memory (MemAvailable shared
+	 * by the host's ranks). */
+	int (*mem_free)(struct sb_comm *c, double *bytes);
 	/* Provenance: library versions and the like, added to the run record. */
 	void (*describe)(struct sb_comm *c, json_t *obj);
 };
@@ -107,6 +118,11 @@ struct sb_comm {
 	int device; /* --device: the GPU to use, -1 to choose by local rank */
 	int graph; /* -G: replay the step from a CUDA graph */
 	char gpu[32]; /* set by GPU backends at init: PCI bus id of this rank's GPU */
+	/* The data path is asynchronous (operations return before they complete, sync waits):
+	 * the driver measures per-operation latency and pipelined time. Backends with device
+	 * memory are; the fake one is with SB_FAKE_ASYNC=1. */
+	int async;
+	int hugepages; /* --hugepages: host buffers 2 MiB aligned, MADV_HUGEPAGE */
 	void *priv;
 };
 
@@ -129,6 +145,12 @@ extern const struct sb_backend *const sb_backends[];
 const struct sb_backend *sb_backend_find(const char *name);
 /* Why a known backend is not in this build ("nccl" without NCCL...), or NULL. */
 const char *sb_backend_missing(const char *name);
+
+/* Host buffers' alignment (4 KiB, or 2 MiB with --hugepages) and the kernel's transparent
+ * huge page mode ("always", "madvise", "never", or "unknown"), for the run record. */
+#define SB_HUGEPAGE ((size_t)2 << 20)
+size_t sb_host_alignment(const struct sb_comm *c);
+const char *sb_host_thp_mode(char *buf, size_t len);
 
 /* Host-memory implementations shared by host backends. */
 void *sb__host_alloc(struct sb_comm *c, size_t bytes);

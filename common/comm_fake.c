@@ -9,7 +9,12 @@
  *   SB_FAKE_BETA=S           seconds per byte (default 1e-10)
  *   SB_FAKE_NOISE=F          relative noise, uniform in [0, F), from a fixed-seed generator
  *   SB_FAKE_HANG_BYTES=B     operations on >= B bytes never return (for the watchdog)
- *   SB_FAKE_CORRUPT_BYTES=B  results of operations on >= B bytes are off by one element */
+ *   SB_FAKE_CORRUPT_BYTES=B  results of operations on >= B bytes are off by one element
+ *   SB_FAKE_ASYNC=1          an asynchronous data path, as a GPU's: the driver measures
+ *                            latency and pipelined time; each sync costs SB_FAKE_SYNC s
+ *                            (default 5e-6)
+ *   SB_FAKE_DRIFT=N:F        after N operations every operation costs F times as much (a
+ *                            machine that changes state during the run) */
 #include "comm.h"
 #include "error.h"
 #include "pattern.h"
@@ -21,7 +26,8 @@
 #include <unistd.h>
 
 struct fake_priv {
-	double clock, alpha, beta, noise;
+	double clock, alpha, beta, noise, sync_cost, drift_factor;
+	unsigned long long ops, drift_after;
 	uint64_t rng;
 	size_t hang_bytes, corrupt_bytes;
 };
@@ -48,6 +54,14 @@ static int fake_init(struct sb_comm *c)
 	p->hang_bytes = (size_t)env_double("SB_FAKE_HANG_BYTES", 0);
 	p->corrupt_bytes = (size_t)env_double("SB_FAKE_CORRUPT_BYTES", 0);
 	p->rng = 0x9e3779b97f4a7c15ull;
+	c->async = env_double("SB_FAKE_ASYNC", 0) != 0;
+	p->sync_cost = c->async ? env_double("SB_FAKE_SYNC", 5e-6) : 0;
+	const char *d = getenv("SB_FAKE_DRIFT");
+	if (d && *d) {
+		char *end;
+		p->drift_after = strtoull(d, &end, 10);
+		p->drift_factor = *end == ':' ? strtod(end + 1, NULL) : 1;
+	}
 	c->priv = p;
 	return 0;
 }
@@ -65,6 +79,8 @@ static void tick(struct fake_priv *p, size_t bytes)
 		for (;;)
 			pause(); /* a hung collective; only the watchdog ends this */
 	double t = p->alpha + p->beta * (double)bytes;
+	if (p->drift_after && ++p->ops > p->drift_after)
+		t *= p->drift_factor;
 	if (p->noise > 0) {
 		p->rng ^= p->rng << 13;
 		p->rng ^= p->rng >> 7;
@@ -176,6 +192,13 @@ static int fake_nop(struct sb_comm *c)
 	return 0;
 }
 
+static int fake_sync(struct sb_comm *c)
+{
+	struct fake_priv *p = c->priv;
+	p->clock += p->sync_cost;
+	return 0;
+}
+
 static double fake_now(struct sb_comm *c)
 {
 	return ((struct fake_priv *)c->priv)->clock;
@@ -228,7 +251,7 @@ const struct sb_backend sb_backend_fake = {
     .allreduce = fake_allreduce,
     .sendrecv = fake_sendrecv,
     .barrier = fake_nop,
-    .sync = fake_nop,
+    .sync = fake_sync,
     .now = fake_now,
     .timer = "virtual clock (fake backend)",
     .ctl_max = fake_ctl_max,

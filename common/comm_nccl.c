@@ -3,10 +3,11 @@
  * carries the control plane and the ncclUniqueId. The communicator is non-blocking, so every
  * wait polls for asynchronous NCCL errors (a peer that died) and the watchdog can abort it.
  *
- * Timing: the driver's host clock around the enqueue and a stream wait (the headline, max over
- * ranks), and CUDA events around the step on the stream, recorded beside it. The start event
- * is recorded on an idle stream, so for small messages the event time still includes the
- * host's enqueue of the NCCL call; for large ones it is the kernel's time. */
+ * Timing: the driver's host clock around the enqueue and a stream wait (max over ranks), and
+ * CUDA events around the step(s) on the stream. With the hold hooks (gpu.h: a blocking kernel
+ * holds the stream while the start event, the NCCL calls and the stop event are enqueued, then
+ * is released) the events time the device's work alone; without a hold, on an idle stream, the
+ * start event fires at once and the event time includes the host's enqueue of the NCCL call. */
 #include "comm.h"
 #include "comm_mpi.h"
 #include "error.h"
@@ -26,7 +27,9 @@ struct nccl_priv {
 	void *stream;
 	int dev;
 	char bus[32];
+	int local; /* ranks of this host on this rank's GPU */
 	struct sb_gpu_timer *timer;
+	struct sb_gpu_hold *hold; /* the hold and release hooks */
 	/* -G: the last captured all-reduce and what it was captured for. */
 	struct sb_gpu_graph *graph;
 	const void *g_send;
@@ -95,28 +98,17 @@ static int nccl_init(struct sb_comm *c)
 	rc = sb_gpu_select(lr, c->device, &p->dev, why, sizeof why);
 	if (rc == 0)
 		rc = sb_gpu_bus_id(p->dev, p->bus, sizeof p->bus);
-	if (rc == 0 && ls > 1 && ver < 23000 && !getenv("NCCL_MULTI_RANK_GPU_ENABLE")) {
-		/* Two ranks of this host on one bus id (a launcher may have set
-		 * CUDA_VISIBLE_DEVICES per rank, so the device count alone does not tell). */
-		MPI_Comm node;
-		MPI_Comm_split_type(p->mpi.comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
-		char(*all)[32] = calloc((size_t)ls, sizeof *all);
-		if (all &&
-		    MPI_Allgather(p->bus, 32, MPI_CHAR, all, 32, MPI_CHAR, node) == MPI_SUCCESS)
-			for (int r = 0; r < ls && rc == 0; r++)
-				if (r != lr && strcmp(all[r], p->bus) == 0) {
-					snprintf(
-					    why, sizeof why,
-					    "local ranks %d and %d of host %.64s both on GPU %s: "
-					    "NCCL "
-					    "%d.%d.%d needs one GPU per rank (2.30 and later share "
-					    "one with NCCL_MULTI_RANK_GPU_ENABLE=1)",
-					    lr < r ? lr : r, lr < r ? r : lr, c->host, p->bus,
-					    ver / 10000, ver / 100 % 100, ver % 100);
-					rc = SB_EINVAL;
-				}
-		free(all);
-		MPI_Comm_free(&node);
+	/* Ranks of this host on one bus id (every rank takes part: a collective). */
+	int other = -1;
+	p->local = sb__gpu_ranks_sharing(c, rc == 0 ? p->bus : "", &other);
+	if (rc == 0 && p->local > 1 && ver < 23000 && !getenv("NCCL_MULTI_RANK_GPU_ENABLE")) {
+		snprintf(why, sizeof why,
+		         "local ranks %d and %d of host %.64s both on GPU %s: NCCL %d.%d.%d needs "
+		         "one GPU per rank (2.30 and later share one with "
+		         "NCCL_MULTI_RANK_GPU_ENABLE=1)",
+		         lr < other ? lr : other, lr < other ? other : lr, c->host, p->bus,
+		         ver / 10000, ver / 100 % 100, ver % 100);
+		rc = SB_EINVAL;
 	}
 	long long bad = rc != 0;
 	sb__mpi_ctl_sum(c, &bad, 1);
@@ -134,7 +126,8 @@ static int nccl_init(struct sb_comm *c)
 	}
 	snprintf(c->gpu, sizeof c->gpu, "%s", p->bus);
 	/* From here a failure on one rank leaves the others in a collective: end the job. */
-	if ((rc = sb_gpu_stream_create(&p->stream)) || (rc = sb_gpu_timer_create(&p->timer)))
+	if ((rc = sb_gpu_stream_create(&p->stream)) || (rc = sb_gpu_timer_create(&p->timer)) ||
+	    (rc = sb_gpu_hold_create(&p->hold)))
 		return late_fail(c, rc);
 
 	ncclUniqueId id;
@@ -167,6 +160,7 @@ static void nccl_fini(struct sb_comm *c)
 			ncclCommAbort(p->nccl);
 	}
 	sb_gpu_timer_destroy(p->timer);
+	sb_gpu_hold_destroy(p->hold); /* before its stream */
 	sb_gpu_stream_destroy(p->stream);
 	sb__mpi_leave(&p->mpi);
 	free(p);
@@ -314,7 +308,20 @@ static int nccl_event_stop(struct sb_comm *c)
 
 static int nccl_event_read(struct sb_comm *c, double *seconds)
 {
-	return sb_gpu_timer_read(((struct nccl_priv *)c->priv)->timer, seconds);
+	struct nccl_priv *p = c->priv;
+	int rc = sb_gpu_timer_read(p->timer, seconds);
+	return rc ? rc : sb_gpu_hold_status(p->hold);
+}
+
+static int nccl_hold(struct sb_comm *c)
+{
+	struct nccl_priv *p = c->priv;
+	return sb_gpu_hold_begin(p->hold, p->stream, SB_GPU_HOLD_TIMEOUT);
+}
+
+static int nccl_release(struct sb_comm *c)
+{
+	return sb_gpu_hold_release(((struct nccl_priv *)c->priv)->hold);
 }
 
 /* A fault on one rank: end the job. The communicator is not aborted here or from the
@@ -323,6 +330,17 @@ static int nccl_event_read(struct sb_comm *c, double *seconds)
 static void nccl_abort(struct sb_comm *c, int status)
 {
 	sb__mpi_abort(c, status);
+}
+
+/* The device's free memory, shared by this host's ranks on it. */
+static int nccl_mem_free(struct sb_comm *c, double *bytes)
+{
+	struct nccl_priv *p = c->priv;
+	size_t f = 0, t = 0;
+	int rc = sb_gpu_mem_info(p->dev, &f, &t);
+	if (rc == 0)
+		*bytes = (double)f / p->local;
+	return rc;
 }
 
 static const char *nccl_data_path(struct sb_comm *c)
@@ -348,8 +366,10 @@ static void nccl_describe(struct sb_comm *c, json_t *obj)
 	json_object_set_new(obj, "gpu", gpu);
 	json_object_set_new(
 	    obj, "timing",
-	    json_string("host clock around the enqueue and a stream wait (headline, "
-	                "max over ranks); CUDA events on the stream beside it"));
+	    json_string("host clock around the enqueue and a stream wait (max over "
+	                "ranks); CUDA events on the stream, held by a blocking "
+	                "kernel while the step is enqueued where the driver holds it"));
+	json_object_set_new(obj, "sync_mode", json_string(sb_gpu_sync_mode()));
 }
 
 const struct sb_backend sb_backend_nccl = {
@@ -372,6 +392,8 @@ const struct sb_backend sb_backend_nccl = {
     .event_start = nccl_event_start,
     .event_stop = nccl_event_stop,
     .event_read = nccl_event_read,
+    .hold = nccl_hold,
+    .release = nccl_release,
     .ctl_max = sb__mpi_ctl_max,
     .ctl_sum = sb__mpi_ctl_sum,
     .ctl_gatherv = sb__mpi_ctl_gatherv,
@@ -380,6 +402,7 @@ const struct sb_backend sb_backend_nccl = {
     .get = nccl_get,
     .stream = nccl_stream,
     .abort = nccl_abort,
+    .mem_free = nccl_mem_free,
     .data_path = nccl_data_path,
     .describe = nccl_describe,
 };

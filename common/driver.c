@@ -4,6 +4,7 @@
 #include "report.h"
 #include "timer.h"
 #include "watchdog.h"
+#include "world.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -27,8 +28,27 @@ const struct sb_opt sb_common_opts[] = {
      "stop a point after SEC seconds of timed iterations"},
     {"max-iters", 0, SB_OPT_INT, "N", "100000", NULL, 1,
      "never take more than N samples of one point"},
+    {"min-iters", 0, SB_OPT_INT, "N", "100", NULL, 1,
+     "samples a point needs before the precision target may end it"},
+    {"min-time", 0, SB_OPT_DOUBLE, "SEC", "0.01", NULL, 0,
+     "seconds of timed iterations a point needs before the precision target may end it"},
+    {"rounds", 0, SB_OPT_INT, "K", "1", NULL, 1,
+     "repeat the whole sweep K times, interleaved (shuffled, the last in sweep order), each "
+     "round with 1/K of a point's minimums and limits; the headline is the median of the "
+     "pooled samples"},
+    {"seed", 0, SB_OPT_INT, "N", "1", NULL, 0, "seed of the rounds' point order"},
     {"timeout", 0, SB_OPT_DOUBLE, "SEC", "0", NULL, 0,
      "end the job if one point takes longer than SEC (0: no watchdog)"},
+    {"gpu-timing", 0, SB_OPT_CHOICE, "MODE", "pipelined", "pipelined|latency", 0,
+     "GPU backends' headline: pipelined (K operations back to back between syncs, per "
+     "operation: nccl-tests' method) or latency (a sync after each operation); both are "
+     "measured"},
+    {"batch", 0, SB_OPT_INT, "K", "0", NULL, 0,
+     "operations per pipelined sample (0: enough for 100 us, at least 20)"},
+    {"mpi-thread", 0, SB_OPT_CHOICE, "LEVEL", "single", SB_THREAD_CHOICES, 0,
+     "MPI thread level to ask for (levels above single cost time in Open MPI's message path)"},
+    {"hugepages", 0, SB_OPT_FLAG, NULL, NULL, NULL, 0,
+     "host buffers 2 MiB aligned and madvise(MADV_HUGEPAGE)"},
     {"bind", 0, SB_OPT_CHOICE, "MODE", "keep", SB_BIND_CHOICES, 0,
      "keep mpirun's binding, auto (cores near the rank's GPU, or NUMA nodes round-robin), none"},
     {"device", 0, SB_OPT_INT, "N", "-1", NULL, -1,
@@ -59,6 +79,50 @@ void sb_method_from_args(struct sb_method *m, const struct sb_args *a)
 	if (m->iters > m->max_iters)
 		m->max_iters = m->iters;
 	m->timeout = sb_arg_double(a, "timeout");
+	m->min_iters = (size_t)sb_arg_int(a, "min-iters");
+	m->min_time = sb_arg_double(a, "min-time");
+	m->rounds = (int)sb_arg_int(a, "rounds");
+	m->seed = (unsigned long long)sb_arg_int(a, "seed");
+	m->gpu_latency = strcmp(sb_arg_str(a, "gpu-timing"), "latency") == 0;
+	m->batch = (size_t)sb_arg_int(a, "batch");
+}
+
+static long long clock_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+double sb_clock_resolution(void)
+{
+	/* The step: the largest s such that nearly all (90%) differences between consecutive
+	 * reads are whole multiples of s. A TSC clock steps by 1 ns; some virtual clocks advance
+	 * in 10 ns steps with an odd nanosecond now and then (20, 30, and a few 21 and 31 ns
+	 * here), which a plain gcd over every difference would take for a 1 ns step. */
+	enum { N = 20000 };
+	static long long d[N];
+	long long prev = clock_ns(), least = 0;
+	for (int i = 0; i < N; i++) {
+		long long a = clock_ns();
+		d[i] = a - prev;
+		prev = a;
+		if (d[i] > 0 && (least == 0 || d[i] < least))
+			least = d[i];
+	}
+	if (least > 1000) /* a coarse clock: the least difference is the step */
+		return 1e-9 * (double)least;
+	for (long long st = least; st > 1; st--) {
+		int pos = 0, mult = 0;
+		for (int i = 0; i < N; i++)
+			if (d[i] > 0) {
+				pos++;
+				mult += d[i] % st == 0;
+			}
+		if (mult >= pos - pos / 10)
+			return 1e-9 * (double)st;
+	}
+	return 1e-9;
 }
 
 /* 1e9 samples are 8 GB of doubles, three times over (samples, scratch, batch). */
@@ -66,13 +130,24 @@ void sb_method_from_args(struct sb_method *m, const struct sb_args *a)
 
 int sb_method_validate(const struct sb_args *a, char *err, size_t errlen)
 {
-	static const char *const counts[] = {"iters", "max-iters", "warmup", "check"};
+	static const char *const counts[] = {"iters", "max-iters", "warmup",
+	                                     "check", "min-iters", "batch"};
 	for (size_t i = 0; i < sizeof counts / sizeof *counts; i++)
 		if (sb_arg_int(a, counts[i]) > SB_MAX_SAMPLES) {
 			snprintf(err, errlen, "--%s %lld is more than %lld", counts[i],
 			         sb_arg_int(a, counts[i]), SB_MAX_SAMPLES);
 			return SB_EINVAL;
 		}
+	if (sb_arg_int(a, "rounds") > 1000) {
+		snprintf(err, errlen, "--rounds %lld is more than 1000", sb_arg_int(a, "rounds"));
+		return SB_EINVAL;
+	}
+	if (sb_arg_given(a, "min-time") && sb_arg_given(a, "max-time") &&
+	    sb_arg_double(a, "min-time") > sb_arg_double(a, "max-time")) {
+		snprintf(err, errlen, "--min-time %g is more than --max-time %g",
+		         sb_arg_double(a, "min-time"), sb_arg_double(a, "max-time"));
+		return SB_EINVAL;
+	}
 	return 0;
 }
 
@@ -127,14 +202,78 @@ int sb_sizes_from_args(const struct sb_args *a, size_t align, size_t **out, size
 /* Timed iterations are taken in batches; between batches one control reduction turns the
  * batch's per-rank times into per-iteration maxima over ranks and carries the slowest rank's
  * elapsed time, so every rank holds identical data and takes the same stop decision without a
- * separate broadcast. */
+ * separate broadcast.
+ *
+ * buf holds k headline samples, then (asynchronous backends) k device-event samples and k
+ * samples of the other timing, then the elapsed time: 1 + k x nser values. */
+struct timing {
+	int async, events, hold, piped; /* what this point measures (see sb_driver_measure) */
+	size_t K; /* steps per pipelined sample */
+	size_t nser; /* series per sample: 1, or 3 on asynchronous backends */
+};
+
+static int steps(const struct sb_bench *b, struct sb_ctx *x, const struct sb_point *pt, size_t n)
+{
+	int rc = 0;
+	for (size_t j = 0; j < n && rc == 0; j++)
+		rc = b->step(x, pt);
+	return rc;
+}
+
+/* One asynchronous sample: per-operation latency, pipelined time and the events of the
+ * headline's timing with the stream held, so the events see the GPU work alone. */
+static int async_sample(const struct sb_bench *b, struct sb_ctx *x, const struct sb_point *pt,
+                        const struct timing *tm, int latency_first, double *lat, double *pip,
+                        double *dev)
+{
+	struct sb_comm *c = x->comm;
+	const struct sb_backend *be = c->be;
+	int rc;
+	if ((rc = be->barrier(c)))
+		return rc;
+	double t0 = sb_comm_now(c);
+	if ((rc = b->step(x, pt)) || (rc = sb_comm_sync(c)))
+		return rc;
+	*lat = sb_comm_now(c) - t0;
+	if (tm->piped) {
+		if ((rc = be->barrier(c)))
+			return rc;
+		t0 = sb_comm_now(c);
+		if ((rc = steps(b, x, pt, tm->K)) || (rc = sb_comm_sync(c)))
+			return rc;
+		*pip = (sb_comm_now(c) - t0) / (double)tm->K;
+	}
+	if (tm->events) {
+		size_t kk = latency_first || !tm->piped ? 1 : tm->K;
+		if (tm->hold && (rc = be->hold(c)))
+			return rc;
+		rc = be->event_start(c);
+		if (rc == 0)
+			rc = steps(b, x, pt, kk);
+		if (rc == 0)
+			rc = be->event_stop(c);
+		int rr = tm->hold ? be->release(c) : 0;
+		if (rc == 0)
+			rc = rr;
+		if (rc == 0)
+			rc = sb_comm_sync(c);
+		double d = 0;
+		if (rc == 0)
+			rc = be->event_read(c, &d);
+		if (rc)
+			return rc;
+		*dev = d / (double)kk;
+	}
+	return 0;
+}
+
 static int run_batch(const struct sb_bench *b, struct sb_ctx *x, const struct sb_point *pt,
-                     double *buf, double *dbuf, size_t k, double t_start)
+                     const struct timing *tm, int latency, double *buf, size_t k, double t_start)
 {
 	struct sb_comm *c = x->comm;
 	const struct sb_backend *be = c->be;
 	int rc = 0;
-	if (!be->now && !be->sync) {
+	if (!tm->async && !be->now && !be->sync) {
 		/* Host backends: nothing in the timed region but the step itself and two inline
 		 * clock reads; errors are looked at after the second one. */
 		for (size_t i = 0; i < k && rc == 0; i++) {
@@ -144,33 +283,55 @@ static int run_batch(const struct sb_bench *b, struct sb_ctx *x, const struct sb
 			rc = b->step(x, pt);
 			buf[i] = sb_now() - t0;
 		}
-	} else {
-		/* Device backends: the host clock around the step and the wait for it (the
-		 * headline), and where the backend has them, events around the step on its stream.
-		 */
+	} else if (!tm->async) {
+		/* A backend with its own clock or sync but no asynchronous data path (the fake
+		 * one): the step and the wait for it. */
 		for (size_t i = 0; i < k && rc == 0; i++) {
 			if ((rc = be->barrier(c)))
 				return rc;
 			double t0 = sb_comm_now(c);
-			if (dbuf)
-				rc = be->event_start(c);
-			if (rc == 0)
-				rc = b->step(x, pt);
-			if (rc == 0 && dbuf)
-				rc = be->event_stop(c);
-			if (rc == 0)
+			if ((rc = b->step(x, pt)) == 0)
 				rc = sb_comm_sync(c);
 			buf[i] = sb_comm_now(c) - t0;
-			if (rc == 0 && dbuf)
-				rc = be->event_read(c, &dbuf[i]);
+		}
+	} else {
+		for (size_t i = 0; i < k && rc == 0; i++) {
+			double lat = 0, pip = 0, dev = 0;
+			rc = async_sample(b, x, pt, tm, latency, &lat, &pip, &dev);
+			int head_lat = latency || !tm->piped;
+			buf[i] = head_lat ? lat : pip;
+			buf[k + i] = dev;
+			buf[2 * k + i] = head_lat ? pip : lat;
 		}
 	}
 	if (rc)
 		return rc;
-	buf[k] = sb_comm_now(c) - t_start;
-	if (dbuf && (rc = be->ctl_max(c, dbuf, k)))
-		return rc;
-	return be->ctl_max(c, buf, k + 1);
+	buf[tm->nser * k] = sb_comm_now(c) - t_start;
+	return be->ctl_max(c, buf, tm->nser * k + 1);
+}
+
+/* The interval never narrower than what the clock can tell apart: samples on a grid of
+ * step `res` put the true median anywhere within half a step of the observed one. */
+static int floor_ci(struct sb_summary *s, double res)
+{
+	res /= 2;
+	if (!s->ci_valid || !(res > 0))
+		return 0;
+	int lo = s->ci_lo >= s->median - res, hi = s->ci_hi <= s->median + res;
+	if (lo)
+		s->ci_lo = s->median - res;
+	if (hi)
+		s->ci_hi = s->median + res;
+	return lo && hi; /* the interval is the clock's alone */
+}
+
+static int grow(double **v, size_t n)
+{
+	double *p = realloc(*v, (n ? n : 1) * sizeof **v);
+	if (!p)
+		return SB_ENOMEM;
+	*v = p;
+	return 0;
 }
 
 int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct sb_point *pt,
@@ -182,33 +343,60 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 	memset(r, 0, sizeof *r);
 	r->point = pt;
 
+	struct timing tm = {.async = m->async, .K = 1, .nser = 1};
+	if (tm.async) {
+		tm.events = be->event_start && be->event_stop && be->event_read;
+		tm.hold = tm.events && be->hold && be->release;
+		tm.piped = !(b->flags & SB_BENCH_SELF_TIMED);
+		tm.nser = 3;
+	}
+	int latency = m->gpu_latency || !tm.piped;
+
 	/* Sample storage first, so that running out of memory happens before any collective. */
 	size_t cap = m->iters ? m->iters : 64;
-	double *samples = malloc(cap * sizeof *samples);
-	double *scratch = malloc(cap * sizeof *scratch);
-	double *batch = malloc((cap + 1) * sizeof *batch);
-	int events = be->event_start && be->event_stop && be->event_read;
-	double *dsamples = events ? malloc(cap * sizeof *dsamples) : NULL;
-	double *dbatch = events ? malloc(cap * sizeof *dbatch) : NULL;
-	if (!samples || !scratch || !batch || (events && (!dsamples || !dbatch))) {
+	double *samples = NULL, *scratch = NULL, *batch = NULL, *dsamples = NULL, *asamples = NULL;
+	if (grow(&samples, cap) || grow(&scratch, cap) || grow(&batch, tm.nser * cap + 1) ||
+	    (tm.async && (grow(&dsamples, cap) || grow(&asamples, cap)))) {
 		sb_log_fault("cannot allocate %zu samples for %s", cap, pt->label);
 		rc = SB_ENOMEM;
 		goto fail;
 	}
 
 	/* Warm-up: -w iterations, or fewer once a fifth of --max-time has passed (slowest rank's
-	 * clock, so all ranks agree); at least one when -w > 0. */
-	double t = sb_comm_now(c);
+	 * clock, so all ranks agree); at least one when -w > 0. The fastest warm-up iteration
+	 * sizes the pipelined batch. */
+	double t = sb_comm_now(c), fastest = INFINITY;
 	for (size_t i = 0; i < m->warmup; i++) {
+		double t1 = sb_comm_now(c);
 		if ((rc = be->barrier(c)) || (rc = b->step(x, pt)) || (rc = sb_comm_sync(c)))
 			goto fail;
+		double one = sb_comm_now(c) - t1;
+		fastest = one < fastest ? one : fastest;
 		r->warmup_done++;
-		double el = sb_comm_now(c) - t;
-		if ((rc = be->ctl_max(c, &el, 1)))
+		double el[2] = {sb_comm_now(c) - t, fastest};
+		if ((rc = be->ctl_max(c, el, 2)))
 			goto fail;
-		if (el > m->max_time / 5)
+		fastest = el[1];
+		if (el[0] > m->max_time / 5)
 			break;
 	}
+	if (tm.piped) {
+		if (m->batch)
+			tm.K = m->batch;
+		else {
+			/* Enough operations for 100 us, at least nccl-tests' 20, at most 1000. */
+			double want =
+			    isfinite(fastest) && fastest > 0 ? ceil(100e-6 / fastest) : 20;
+			tm.K = want < 20 ? 20 : want > 1000 ? 1000 : (size_t)want;
+		}
+		r->batch = tm.K;
+	}
+	if (tm.async) {
+		r->headline = latency ? "latency" : "pipelined";
+		r->alt = tm.piped ? (latency ? "pipelined" : "latency") : NULL;
+	}
+	/* What the clock can tell apart in one headline sample. */
+	double res = m->resolution / (latency ? 1.0 : (double)tm.K);
 
 	/* Adaptive: a first batch of 16 (the CI needs n >= 8), then batches that double the
 	 * sample count, shrunk to what the remaining time allows at the current median. */
@@ -221,22 +409,9 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 			size_t ncap = cap;
 			while (r->n + k > ncap)
 				ncap *= 2;
-			double *s2 = realloc(samples, ncap * sizeof *samples);
-			if (s2)
-				samples = s2;
-			double *c2 = realloc(scratch, ncap * sizeof *scratch);
-			if (c2)
-				scratch = c2;
-			double *b2 = realloc(batch, (ncap + 1) * sizeof *batch);
-			if (b2)
-				batch = b2;
-			double *d2 = events ? realloc(dsamples, ncap * sizeof *dsamples) : NULL;
-			if (d2)
-				dsamples = d2;
-			double *e2 = events ? realloc(dbatch, ncap * sizeof *dbatch) : NULL;
-			if (e2)
-				dbatch = e2;
-			if (!s2 || !c2 || !b2 || (events && (!d2 || !e2))) {
+			if (grow(&samples, ncap) || grow(&scratch, ncap) ||
+			    grow(&batch, tm.nser * ncap + 1) ||
+			    (tm.async && (grow(&dsamples, ncap) || grow(&asamples, ncap)))) {
 				sb_log_fault("cannot allocate %zu samples for %s", ncap, pt->label);
 				rc = SB_ENOMEM;
 				goto fail;
@@ -244,24 +419,32 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 			cap = ncap;
 		}
 		x->timed = 1;
-		rc = run_batch(b, x, pt, batch, dbatch, k, t_start);
+		rc = run_batch(b, x, pt, &tm, latency, batch, k, t_start);
 		x->timed = 0;
 		if (rc)
 			goto fail;
 		memcpy(samples + r->n, batch, k * sizeof *batch);
-		if (events)
-			memcpy(dsamples + r->n, dbatch, k * sizeof *dbatch);
+		if (tm.async) {
+			memcpy(dsamples + r->n, batch + k, k * sizeof *batch);
+			memcpy(asamples + r->n, batch + 2 * k, k * sizeof *batch);
+		}
 		r->n += k;
-		r->elapsed = batch[k];
+		r->elapsed = batch[tm.nser * k];
 		sb_stats_summarize(samples, r->n, scratch, &r->summary);
+		int at_clock = floor_ci(&r->summary, res);
 		r->rel_ci = sb_stats_rel_ci_halfwidth(&r->summary);
 
 		if (m->iters) {
 			r->stop = SB_STOP_ITERS;
 			break;
 		}
-		if (r->rel_ci <= m->precision) {
+		if (r->rel_ci <= m->precision && r->n >= m->min_iters &&
+		    r->elapsed >= m->min_time) {
 			r->stop = SB_STOP_PRECISION;
+			break;
+		}
+		if (at_clock && r->n >= m->min_iters && r->elapsed >= m->min_time) {
+			r->stop = SB_STOP_CLOCK;
 			break;
 		}
 		if (r->elapsed >= m->max_time) {
@@ -273,22 +456,39 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 			break;
 		}
 		/* Iterations that fit in the time left, from the mean cost of one so far
-		 * (barrier included); at least one. */
+		 * (barrier included); at least one. Where only the minimums keep the point going,
+		 * just what they still ask for. */
 		double per = r->elapsed / (double)r->n;
 		double fit = per > 0 ? (m->max_time - r->elapsed) / per : (double)r->n;
 		k = r->n;
+		if (r->rel_ci <= m->precision || at_clock) {
+			double need = per > 0 ? ceil((m->min_time - r->elapsed) / per) : 0;
+			if (r->n < m->min_iters && need < (double)(m->min_iters - r->n))
+				need = (double)(m->min_iters - r->n);
+			if (need >= 1 && need < (double)k)
+				k = (size_t)need;
+		}
 		if ((double)k > fit)
 			k = fit < 1 ? 1 : (size_t)fit;
 		if (r->n + k > m->max_iters)
 			k = m->max_iters - r->n;
 	}
-	if (events) {
+	if (tm.async && tm.events) {
 		sb_stats_summarize(dsamples, r->n, scratch, &r->dev_summary);
+		floor_ci(&r->dev_summary, SB_EVENT_RESOLUTION / (latency ? 1.0 : (double)tm.K));
 		r->dev_samples = dsamples;
+		dsamples = NULL;
 	}
+	if (tm.async && tm.piped) {
+		sb_stats_summarize(asamples, r->n, scratch, &r->alt_summary);
+		floor_ci(&r->alt_summary, m->resolution / (latency ? (double)tm.K : 1.0));
+		r->alt_samples = asamples;
+		asamples = NULL;
+	}
+	free(dsamples);
+	free(asamples);
 	free(scratch);
 	free(batch);
-	free(dbatch);
 	r->samples = samples;
 	return 0;
 fail:
@@ -296,8 +496,20 @@ fail:
 	free(scratch);
 	free(batch);
 	free(dsamples);
-	free(dbatch);
+	free(asamples);
 	return rc;
+}
+
+void sb_point_result_free(struct sb_point_result *r)
+{
+	free(r->samples);
+	free(r->dev_samples);
+	free(r->alt_samples);
+	free(r->rounds);
+	json_decref(r->detail);
+	r->samples = r->dev_samples = r->alt_samples = NULL;
+	r->rounds = NULL;
+	r->detail = NULL;
 }
 
 /* Check iterations after the timed ones; wrong counts summed over ranks. */
@@ -336,17 +548,210 @@ static int fault(struct sb_comm *c, struct sb_report *rep, const struct sb_point
 	return rc;
 }
 
+/* A point's samples pooled over rounds. */
+struct pool {
+	double *v[3]; /* headline, device events, the other timing */
+	size_t n, cap;
+	struct sb_round *rounds;
+};
+
+static int pool_add(struct pool *p, const struct sb_point_result *r, int round, int order)
+{
+	if (p->n + r->n > p->cap) {
+		size_t nc = p->cap ? p->cap : 256;
+		while (p->n + r->n > nc)
+			nc *= 2;
+		for (int s = 0; s < 3; s++)
+			if (grow(&p->v[s], nc))
+				return SB_ENOMEM;
+		p->cap = nc;
+	}
+	const double *src[3] = {r->samples, r->dev_samples, r->alt_samples};
+	for (int s = 0; s < 3; s++)
+		if (src[s])
+			memcpy(p->v[s] + p->n, src[s], r->n * sizeof *src[s]);
+	p->n += r->n;
+	const struct sb_summary *su = &r->summary;
+	p->rounds[round] = (struct sb_round){.n = r->n,
+	                                     .median = su->median,
+	                                     .ci_lo = su->ci_valid ? su->ci_lo : NAN,
+	                                     .ci_hi = su->ci_valid ? su->ci_hi : NAN,
+	                                     .rel_ci = r->rel_ci,
+	                                     .elapsed = r->elapsed,
+	                                     .stop = r->stop,
+	                                     .order = order};
+	return 0;
+}
+
+/* The last round's result becomes the pooled one: samples of every round, summaries of the
+ * pool (the headline is the median of the pooled samples), the per-round figures. */
+static int pool_finish(struct pool *p, struct sb_point_result *r, const struct sb_method *m,
+                       int nrounds)
+{
+	double *scratch = malloc((p->n ? p->n : 1) * sizeof *scratch);
+	if (!scratch)
+		return SB_ENOMEM;
+	size_t total = 0;
+	double elapsed = 0;
+	for (int k = 0; k < nrounds; k++) {
+		total += p->rounds[k].n;
+		elapsed += p->rounds[k].elapsed;
+	}
+	free(r->samples);
+	r->samples = p->v[0];
+	p->v[0] = NULL;
+	r->n = total;
+	r->elapsed = elapsed;
+	int latency = !r->headline || strcmp(r->headline, "latency") == 0;
+	double K = r->batch ? (double)r->batch : 1.0;
+	sb_stats_summarize(r->samples, r->n, scratch, &r->summary);
+	floor_ci(&r->summary, m->resolution / (latency ? 1.0 : K));
+	r->rel_ci = sb_stats_rel_ci_halfwidth(&r->summary);
+	if (r->dev_samples) {
+		free(r->dev_samples);
+		r->dev_samples = p->v[1];
+		p->v[1] = NULL;
+		sb_stats_summarize(r->dev_samples, r->n, scratch, &r->dev_summary);
+		floor_ci(&r->dev_summary, SB_EVENT_RESOLUTION / (latency ? 1.0 : K));
+	}
+	if (r->alt_samples) {
+		free(r->alt_samples);
+		r->alt_samples = p->v[2];
+		p->v[2] = NULL;
+		sb_stats_summarize(r->alt_samples, r->n, scratch, &r->alt_summary);
+		floor_ci(&r->alt_summary, m->resolution / (latency ? K : 1.0));
+	}
+	free(scratch);
+	/* The pool's stop: the precision target where every round reached it, else the first
+	 * other reason a round stopped for. */
+	r->stop = p->rounds[0].stop;
+	for (int k = 0; k < nrounds; k++)
+		if (strcmp(p->rounds[k].stop, SB_STOP_PRECISION) != 0) {
+			r->stop = p->rounds[k].stop;
+			break;
+		}
+	r->rounds = p->rounds;
+	r->nrounds = (size_t)nrounds;
+	p->rounds = NULL;
+	return 0;
+}
+
+void sb_method_per_round(const struct sb_method *m, struct sb_method *mr)
+{
+	*mr = *m;
+	if (m->rounds < 2)
+		return;
+	size_t k = (size_t)m->rounds;
+	mr->min_iters = (m->min_iters + k - 1) / k;
+	mr->min_time = m->min_time / (double)k;
+	mr->max_time = m->max_time / (double)k;
+	mr->max_iters = (m->max_iters + k - 1) / k;
+	if (mr->max_iters < 16)
+		mr->max_iters = 16;
+}
+
+static void pool_free(struct pool *p)
+{
+	for (int s = 0; s < 3; s++)
+		free(p->v[s]);
+	free(p->rounds);
+	memset(p, 0, sizeof *p);
+}
+
+/* splitmix64: the rounds' shuffles, the same on every rank for one seed. */
+static unsigned long long mix(unsigned long long *s)
+{
+	unsigned long long z = (*s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* The last round in sweep order (it writes the records, so the table reads as a sweep);
+ * earlier rounds a Fisher-Yates shuffle from (seed, round). */
+static void round_order(size_t *ord, size_t n, int round, int rounds, unsigned long long seed)
+{
+	for (size_t i = 0; i < n; i++)
+		ord[i] = i;
+	if (round == rounds - 1)
+		return;
+	unsigned long long st = seed * 0x100000001b3ull + (unsigned long long)round;
+	for (size_t i = n; i > 1; i--) {
+		size_t j = (size_t)(mix(&st) % i);
+		size_t tmp = ord[i - 1];
+		ord[i - 1] = ord[j];
+		ord[j] = tmp;
+	}
+}
+
+/* One line on stderr, rewritten in place: where the sweep is and how long is left. */
+static void progress(const struct sb_bench *b, size_t done, size_t total, double t0, int end)
+{
+	if (end) {
+		fprintf(stderr, "\r\033[K");
+		fflush(stderr);
+		return;
+	}
+	double el = sb_now() - t0;
+	fprintf(stderr, "\r\033[K%s: point %zu of %zu, %.1f s elapsed", b->name, done + 1, total,
+	        el);
+	if (done > 0)
+		fprintf(stderr, ", ~%.0f s left", el / (double)done * (double)(total - done));
+	fflush(stderr);
+}
+
+static int drift_check(const struct sb_bench *b, struct sb_ctx *x, const struct sb_point *pt,
+                       const struct sb_method *m, const struct sb_summary *first,
+                       struct sb_drift *d)
+{
+	struct sb_point_result r;
+	int rc;
+	if ((rc = b->prepare(x, pt)) || (rc = sb_driver_measure(b, x, pt, m, &r)))
+		return rc;
+	json_decref(x->detail);
+	x->detail = NULL;
+	*d = (struct sb_drift){.label = pt->label,
+	                       .start = first->median,
+	                       .start_lo = first->ci_lo,
+	                       .start_hi = first->ci_hi,
+	                       .end = r.summary.median,
+	                       .end_lo = r.summary.ci_lo,
+	                       .end_hi = r.summary.ci_hi};
+	/* Drifted: the two intervals apart, and by more than the precision asked for (a
+	 * difference the run could not have resolved within one point is not news). */
+	double rel = fabs(d->end - d->start) / fmin(d->end, d->start);
+	d->drifted = first->ci_valid && r.summary.ci_valid &&
+	             (d->end_lo > d->start_hi || d->end_hi < d->start_lo) && rel > m->precision;
+	sb_point_result_free(&r);
+	return 0;
+}
+
 int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_args *a,
                   struct sb_report *rep)
 {
 	struct sb_ctx x = {.comm = c, .args = a};
 	struct sb_method m;
 	sb_method_from_args(&m, a);
+	m.resolution = rep ? rep->resolution : 0;
+	m.async = rep ? rep->async : 0;
+	m.progress = rep && rep->progress;
+	if (b->flags & SB_BENCH_SELF_TIMED)
+		m.rounds = 1;
+	struct sb_method mr;
+	sb_method_per_round(&m, &mr);
 	int rc = b->setup(&x);
 	struct sb_point *pts = NULL;
 	size_t npts = 0;
 	if (rc == 0)
 		rc = b->points(&x, &pts, &npts);
+	struct pool *pool = NULL;
+	size_t *ord = NULL;
+	if (rc == 0 && (!(ord = malloc(npts * sizeof *ord)) ||
+	                (m.rounds > 1 && !(pool = calloc(npts, sizeof *pool)))))
+		rc = SB_ENOMEM;
+	for (size_t i = 0; rc == 0 && pool && i < npts; i++)
+		if (!(pool[i].rounds = calloc((size_t)m.rounds, sizeof *pool[i].rounds)))
+			rc = SB_ENOMEM;
 	if (rc) {
 		struct sb_point none = {.label = "(setup)"};
 		return fault(c, rep, &none, rc);
@@ -355,38 +760,153 @@ int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_a
 		sb_report_begin(rep, b, c, &m);
 
 	int failed_check = 0;
-	for (size_t i = 0; i < npts && rc == 0; i++) {
-		struct sb_point_result r;
-		sb_watchdog_arm(pts[i].label, m.timeout);
-		if ((rc = b->prepare(&x, &pts[i])) ||
-		    (rc = sb_driver_measure(b, &x, &pts[i], &m, &r)))
-			return fault(c, rep, &pts[i], rc);
-		if ((rc = run_checks(b, &x, &pts[i], m.checks, &r))) {
-			free(r.samples);
-			free(r.dev_samples);
-			return fault(c, rep, &pts[i], rc);
+	struct sb_summary first = {0}; /* the first point measured, to measure again at the end */
+	size_t ifirst = 0;
+	double t0 = sb_now();
+	size_t total = npts * (size_t)m.rounds, done = 0;
+	for (int round = 0; round < m.rounds && rc == 0; round++) {
+		int last = round == m.rounds - 1;
+		round_order(ord, npts, round, m.rounds, m.seed);
+		for (size_t o = 0; o < npts && rc == 0; o++, done++) {
+			size_t i = ord[o];
+			struct sb_point_result r;
+			if (m.progress && c->rank == 0)
+				progress(b, done, total, t0, 0);
+			sb_watchdog_arm(pts[i].label, m.timeout);
+			if ((rc = b->prepare(&x, &pts[i])) ||
+			    (rc = sb_driver_measure(b, &x, &pts[i], &mr, &r)))
+				return fault(c, rep, &pts[i], rc);
+			if (round == 0 && o == 0) {
+				first = r.summary;
+				ifirst = i;
+			}
+			if (pool && (rc = pool_add(&pool[i], &r, round, (int)o))) {
+				sb_point_result_free(&r);
+				return fault(c, rep, &pts[i], rc);
+			}
+			if (!last) {
+				/* Only the last round writes: its record pools every round. */
+				json_decref(x.detail);
+				x.detail = NULL;
+				sb_point_result_free(&r);
+				sb_watchdog_disarm();
+				continue;
+			}
+			if (pool && (rc = pool_finish(&pool[i], &r, &m, m.rounds))) {
+				sb_point_result_free(&r);
+				return fault(c, rep, &pts[i], rc);
+			}
+			if ((rc = run_checks(b, &x, &pts[i], m.checks, &r))) {
+				sb_point_result_free(&r);
+				return fault(c, rep, &pts[i], rc);
+			}
+			r.nmetrics = b->metrics(&x, &pts[i], &r.summary, r.metrics);
+			r.detail = x.detail;
+			x.detail = NULL;
+			if (r.wrong)
+				failed_check = 1;
+			if (m.progress && c->rank == 0)
+				progress(b, 0, 0, 0, 1);
+			if (c->rank == 0)
+				rc = sb_report_point(rep, b, c, &m, &r);
+			sb_point_result_free(&r);
+			/* A failed write must stop every rank, not just rank 0. */
+			long long st = rc;
+			c->be->ctl_sum(c, &st, 1);
+			rc = st < 0 ? SB_EIO : 0;
+			sb_watchdog_disarm();
 		}
-		r.nmetrics = b->metrics(&x, &pts[i], &r.summary, r.metrics);
-		r.detail = x.detail;
-		x.detail = NULL;
-		if (r.wrong)
-			failed_check = 1;
-		if (c->rank == 0)
-			rc = sb_report_point(rep, b, c, &m, &r);
-		free(r.samples);
-		free(r.dev_samples);
-		json_decref(r.detail);
-		/* A failed write must stop every rank, not just rank 0. */
-		long long st = rc;
-		c->be->ctl_sum(c, &st, 1);
-		rc = st < 0 ? SB_EIO : 0;
+	}
+	if (m.progress && c->rank == 0)
+		progress(b, 0, 0, 0, 1);
+	/* Drift: the first point measured, again, now that the sweep is over. */
+	if (rc == 0 && npts > 0 && !m.iters) {
+		struct sb_drift d;
+		sb_watchdog_arm(pts[ifirst].label, m.timeout);
+		if ((rc = drift_check(b, &x, &pts[ifirst], &mr, &first, &d)))
+			return fault(c, rep, &pts[ifirst], rc);
 		sb_watchdog_disarm();
+		if (c->rank == 0)
+			sb_report_drift(rep, b, &d);
 	}
 	if (c->rank == 0)
 		sb_report_end_bench(rep, b);
 	b->teardown(&x);
 	free(pts);
+	free(ord);
+	for (size_t i = 0; pool && i < npts; i++)
+		pool_free(&pool[i]);
+	free(pool);
 	if (rc == 0 && failed_check)
 		rc = SB_ECHECK;
+	return rc;
+}
+
+/* "11.5 GiB": for sizes that are not round. */
+static const char *human(double bytes, char *buf, size_t len)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	int u = 0;
+	while (bytes >= 1024 && u < 6) {
+		bytes /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+	return buf;
+}
+
+int sb_driver_check_memory(const struct sb_bench *b, struct sb_comm *c, const struct sb_args *a,
+                           double limit, const char *where, char *err, size_t errlen)
+{
+	if (!b->mem_need)
+		return 0;
+	struct sb_ctx x = {.comm = c, .args = a};
+	struct sb_point *pts = NULL;
+	size_t npts = 0;
+	int rc = b->setup(&x);
+	if (rc == 0)
+		rc = b->points(&x, &pts, &npts);
+	if (rc) {
+		if (x.state)
+			b->teardown(&x);
+		free(pts);
+		snprintf(err, errlen, "%s: %s while listing its points", b->name, sb_strerror(rc));
+		return rc;
+	}
+	size_t worst = 0, fits = 0;
+	double worst_need = 0;
+	int have_fit = 0;
+	for (size_t i = 0; i < npts; i++) {
+		double need = (double)b->mem_need(&x, &pts[i]);
+		if (need > worst_need) {
+			worst_need = need;
+			worst = i;
+		}
+		if (need <= limit && (!have_fit || pts[i].bytes > fits)) {
+			fits = pts[i].bytes;
+			have_fit = 1;
+		}
+	}
+	rc = 0;
+	if (npts && worst_need > limit) {
+		char n1[32], n2[32], n3[32];
+		int w = snprintf(err, errlen,
+		                 "%s: the point '%s' needs %s per rank, more than the %s %s can "
+		                 "have; ",
+		                 b->name, pts[worst].label, human(worst_need, n1, sizeof n1),
+		                 human(limit, n2, sizeof n2), where);
+		if (w > 0 && (size_t)w < errlen) {
+			if (have_fit)
+				snprintf(err + w, errlen - (size_t)w,
+				         "the largest size that fits is %s (-e %s)",
+				         human((double)fits, n1, sizeof n1),
+				         sb_format_size(fits, n3, sizeof n3));
+			else
+				snprintf(err + w, errlen - (size_t)w, "no size of the sweep fits");
+		}
+		rc = SB_EINVAL;
+	}
+	b->teardown(&x);
+	free(pts);
 	return rc;
 }

@@ -27,18 +27,63 @@ struct sb_method {
 	double max_time; /* seconds of timed iterations per point before giving up on precision */
 	size_t max_iters; /* hard cap on samples per point */
 	double timeout; /* seconds per point before the watchdog ends the job, 0 = off */
+	/* Before the precision target may end a point: this many samples and this much timed
+	 * time, so a point spans the machine's fast and slow states rather than a millisecond
+	 * of one of them. */
+	size_t min_iters;
+	double min_time;
+	/* The host clock's step (s), measured at the start of the run: no interval is narrower
+	 * (ties on the step would otherwise collapse it to 0). */
+	double resolution;
+	int rounds; /* --rounds K: the sweep K times, interleaved */
+	unsigned long long seed; /* of the shuffled order of rounds after the first */
+	/* Backends with an asynchronous data path (GPU streams): both timings are measured,
+	 * per-operation latency (a sync after each) and pipelined (batch operations back to back
+	 * between syncs, per operation); the headline is pipelined unless gpu_latency. */
+	int async;
+	int gpu_latency;
+	size_t batch; /* --batch (0: chosen from the warm-up) */
+	int progress; /* a one-line progress on stderr (rank 0, a terminal, not --quiet/--json) */
 };
 
+/* cudaEventElapsedTime's resolution, as CUDA documents it (about 0.5 us). */
+#define SB_EVENT_RESOLUTION 0.5e-6
+
+/* Measure the host clock's step: the smallest non-zero difference between two reads. */
+double sb_clock_resolution(void);
+
 void sb_method_from_args(struct sb_method *m, const struct sb_args *a);
+/* What one round of a point gets with --rounds K: the point's minimums and limits divided by
+ * K (-n and -w stay per measurement), so that the pool meets the minimums and K rounds cost
+ * about what one does. The method itself with one round. */
+void sb_method_per_round(const struct sb_method *m, struct sb_method *mr);
 /* Reject method options that parse but cannot work (sample counts beyond what memory can
  * hold); SB_EINVAL with a message. */
 int sb_method_validate(const struct sb_args *a, char *err, size_t errlen);
+
+struct sb_round {
+	size_t n;
+	double median, ci_lo, ci_hi, rel_ci, elapsed;
+	const char *stop;
+	int order; /* the point's place in the round's order (0-based) */
+};
+
+/* A drift check: the first point measured again at the end of a benchmark's sweep. */
+struct sb_drift {
+	const char *label;
+	double start, start_lo, start_hi; /* median and 95% CI at the start */
+	double end, end_lo, end_hi;
+	int drifted; /* the two intervals do not overlap */
+};
 
 /* Why a point's iterations stopped. */
 #define SB_STOP_PRECISION "precision"
 #define SB_STOP_MAX_TIME "max-time"
 #define SB_STOP_ITERS "iterations"
 #define SB_STOP_MAX_ITERS "max-iterations"
+/* The interval is as narrow as the clock step allows and still wider than the target: more
+ * samples cannot narrow it (a time of a few dozen clock steps). */
+#define SB_STOP_CLOCK "clock-step"
 
 struct sb_point_result {
 	const struct sb_point *point;
@@ -48,6 +93,16 @@ struct sb_point_result {
 	size_t n;
 	size_t warmup_done;
 	const char *stop;
+	/* Asynchronous backends: the other timing (latency when the headline is pipelined and
+	 * the other way round), its samples and summary; batch is the pipelined K. */
+	double *alt_samples;
+	struct sb_summary alt_summary;
+	const char *headline, *alt; /* "pipelined", "latency"; NULL on host backends */
+	size_t batch;
+	/* --rounds: per round, the samples, median, CI and stop reason of this point (rank 0
+	 * writes them; NULL with one round). */
+	size_t nrounds;
+	struct sb_round *rounds;
 	double rel_ci; /* achieved relative CI half-width of the median */
 	double elapsed; /* seconds spent in timed iterations (slowest rank) */
 	struct sb_summary summary;
@@ -63,6 +118,16 @@ struct sb_point_result {
  * Every rank calls this; rep is used on rank 0 only. */
 int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_args *a,
                   struct sb_report *rep);
+
+/* Before anything is written: does the largest point of b fit in `limit` bytes per rank
+ * (the memory the ranks of the tightest host or GPU can have)? Calls b's setup, points and
+ * mem_need, then teardown. Returns 0, or SB_EINVAL with a message in err naming the largest
+ * size that fits. */
+int sb_driver_check_memory(const struct sb_bench *b, struct sb_comm *c, const struct sb_args *a,
+                           double limit, const char *where, char *err, size_t errlen);
+
+/* Free what a measured result holds (samples, rounds, detail). */
+void sb_point_result_free(struct sb_point_result *r);
 
 /* Measure one prepared point (exposed for the tests). */
 int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct sb_point *pt,

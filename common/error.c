@@ -1,5 +1,7 @@
 #include "error.h"
 
+#include "sigsafe.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -78,6 +80,28 @@ void sb_log_fault(const char *fmt, ...)
 	va_start(ap, fmt);
 	emit("error: ", 1, fmt, ap);
 	va_end(ap);
+}
+
+void sb_log_fault_sigsafe(const char *msg)
+{
+	char mem[1024];
+	struct sb_sigbuf b;
+	sb_sig_init(&b, mem, sizeof mem);
+	if (log_size > 1) {
+		sb_sig_str(&b, "[rank ");
+		sb_sig_int(&b, log_rank);
+		sb_sig_str(&b, " ");
+		sb_sig_str(&b, log_host);
+		sb_sig_str(&b, "] ");
+	} else if (log_host[0]) {
+		sb_sig_str(&b, "[");
+		sb_sig_str(&b, log_host);
+		sb_sig_str(&b, "] ");
+	}
+	sb_sig_str(&b, "scalebench: error: ");
+	sb_sig_str(&b, msg);
+	sb_sig_str(&b, "\n");
+	sb_sig_write(2, b.p, b.len);
 }
 
 void sb_log_usage(const char *fmt, ...)

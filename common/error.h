@@ -46,6 +46,8 @@ const char *sb_log_host(void);
 
 /* A fault seen by this rank: "[rank R host] scalebench: error: ..." on stderr. */
 void sb_log_fault(const char *fmt, ...) SB_PRINTF(1, 2);
+/* The same line for a signal handler (one write(2), no stdio, no malloc). */
+void sb_log_fault_sigsafe(const char *msg);
 /* A user error: printed by rank 0 only, "scalebench: error: ...". */
 void sb_log_usage(const char *fmt, ...) SB_PRINTF(1, 2);
 /* A warning, printed by rank 0 only. */

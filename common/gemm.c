@@ -10,6 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *sb_gemm_dtype_name(enum sb_gemm_dtype t)
+{
+	return t == SB_GEMM_BF16 ? "bf16" : "fp32";
+}
+
+size_t sb_gemm_dtype_size(enum sb_gemm_dtype t)
+{
+	return t == SB_GEMM_BF16 ? 2 : 4;
+}
+
+/* The values of every operand, host and device alike: scale x ((i mod 7) - 3). Varied data,
+ * as a model's are: constant operands draw less power and would flatter the rate. */
 static float *fill(size_t n, float scale)
 {
 	float *p = malloc(n * sizeof *p + 1);
@@ -23,6 +35,7 @@ int sb_gemm_init(struct sb_gemm *g, size_t tokens, size_t hidden)
 	memset(g, 0, sizeof *g);
 	g->tokens = tokens;
 	g->hidden = hidden;
+	g->dtype = SB_GEMM_FP32;
 	/* One thread: every rank already owns a core; OpenBLAS's pool would oversubscribe. */
 	openblas_set_num_threads(1);
 	size_t a = tokens * hidden, w = hidden * hidden;
@@ -39,27 +52,29 @@ int sb_gemm_init(struct sb_gemm *g, size_t tokens, size_t hidden)
 	return 0;
 }
 
-int sb_gemm_init_device(struct sb_gemm *g, size_t tokens, size_t hidden, void *stream)
+int sb_gemm_init_device(struct sb_gemm *g, size_t tokens, size_t hidden, enum sb_gemm_dtype t,
+                        void *stream)
 {
 	memset(g, 0, sizeof *g);
 #ifdef SB_HAVE_CUDA
 	g->tokens = tokens;
 	g->hidden = hidden;
+	g->dtype = t;
 	g->stream = stream;
-	size_t a = tokens * hidden, w = hidden * hidden;
-	float **bufs[] = {&g->x, &g->w, &g->y, &g->dy, &g->dx, &g->dw};
+	size_t a = tokens * hidden, w = hidden * hidden, es = sb_gemm_dtype_size(t);
+	void **bufs[] = {&g->x, &g->w, &g->y, &g->dy, &g->dx, &g->dw};
 	size_t sizes[] = {a, w, a, a, a, w};
 	int rc = 0;
 	for (size_t i = 0; i < 6 && rc == 0; i++)
-		if (!(*bufs[i] = sb_gpu_malloc(sizes[i] * sizeof(float))))
+		if (!(*bufs[i] = sb_gpu_malloc(sizes[i] * es)))
 			rc = SB_ENOMEM;
 	/* Small values as on the host (the zeroed outputs stay as they are). */
 	if (rc == 0)
-		rc = sb_gpu_fill_float(g->x, a, 1.0f / 64, stream);
+		rc = sb_gpu_fill_ramp(g->x, a, t, 1.0f / 64, stream);
 	if (rc == 0)
-		rc = sb_gpu_fill_float(g->w, w, 1.0f / 64, stream);
+		rc = sb_gpu_fill_ramp(g->w, w, t, 1.0f / 64, stream);
 	if (rc == 0)
-		rc = sb_gpu_fill_float(g->dy, a, 1.0f / 64, stream);
+		rc = sb_gpu_fill_ramp(g->dy, a, t, 1.0f / 64, stream);
 	if (rc == 0)
 		rc = sb_gpu_blas_create(stream, &g->blas);
 	if (rc == 0)
@@ -68,7 +83,7 @@ int sb_gemm_init_device(struct sb_gemm *g, size_t tokens, size_t hidden, void *s
 		sb_gemm_free(g);
 	return rc;
 #else
-	(void)g, (void)tokens, (void)hidden, (void)stream;
+	(void)g, (void)tokens, (void)hidden, (void)t, (void)stream;
 	return SB_ENOTSUP;
 #endif
 }
@@ -77,7 +92,7 @@ void sb_gemm_free(struct sb_gemm *g)
 {
 #ifdef SB_HAVE_CUDA
 	if (g->stream) {
-		float *bufs[] = {g->x, g->w, g->y, g->dy, g->dx, g->dw};
+		void *bufs[] = {g->x, g->w, g->y, g->dy, g->dx, g->dw};
 		for (size_t i = 0; i < 6; i++)
 			sb_gpu_free(bufs[i]);
 		sb_gpu_blas_destroy(g->blas);
@@ -99,7 +114,7 @@ int sb_gemm_forward(struct sb_gemm *g)
 	int t = (int)g->tokens, h = (int)g->hidden;
 #ifdef SB_HAVE_CUDA
 	if (g->stream) {
-		int rc = sb_gpu_sgemm(g->blas, 0, 0, t, h, h, g->x, h, g->w, h, g->y, h);
+		int rc = sb_gpu_gemm(g->blas, g->dtype, 0, 0, t, h, h, g->x, h, g->w, h, g->y, h);
 		return rc ? rc : sb_gpu_stream_sync(g->stream);
 	}
 #endif
@@ -113,9 +128,10 @@ int sb_gemm_backward(struct sb_gemm *g)
 	int t = (int)g->tokens, h = (int)g->hidden;
 #ifdef SB_HAVE_CUDA
 	if (g->stream) {
-		int rc = sb_gpu_sgemm(g->blas, 0, 1, t, h, h, g->dy, h, g->w, h, g->dx, h);
+		int rc = sb_gpu_gemm(g->blas, g->dtype, 0, 1, t, h, h, g->dy, h, g->w, h, g->dx, h);
 		if (rc == 0)
-			rc = sb_gpu_sgemm(g->blas, 1, 0, h, h, t, g->x, h, g->dy, h, g->dw, h);
+			rc = sb_gpu_gemm(g->blas, g->dtype, 1, 0, h, h, t, g->x, h, g->dy, h, g->dw,
+			                 h);
 		return rc ? rc : sb_gpu_stream_sync(g->stream);
 	}
 #endif
@@ -139,6 +155,16 @@ const char *sb_gemm_library(const struct sb_gemm *g)
 #endif
 	(void)g;
 	return openblas_get_config();
+}
+
+int sb_gemm_peak(void *stream, enum sb_gemm_dtype t, int n, int reps, double *flops, int *used)
+{
+#ifdef SB_HAVE_CUDA
+	return sb_gpu_gemm_peak(t, n, reps, stream, flops, used);
+#else
+	(void)stream, (void)t, (void)n, (void)reps, (void)flops, (void)used;
+	return SB_ENOTSUP;
+#endif
 }
 
 int sb_spin(void *stream, double sec, double *spent)

@@ -1,25 +1,36 @@
 /* Work for a pipeline stage. Real work: the GEMMs of a linear layer on an activation of
- * `tokens` rows and `hidden` columns (float32), by OpenBLAS on one thread (a rank owns one
- * core) or by cuBLAS on the GPU of a device backend. Forward: Y = X W. Backward: dX = dY W^T
- * and dW = X^T dY, twice the forward's FLOPs. Busy work: a spin of a given duration, on the CPU
- * or as a GPU kernel. GPU work is complete when these return (the stream is synchronised), so
- * the caller's clock around them times it. */
+ * `tokens` rows and `hidden` columns, by OpenBLAS on one thread (a rank owns one core, float32
+ * only) or by cuBLAS on the GPU of a device backend (float32, or bfloat16 with float32
+ * accumulation on the tensor cores, as mixed-precision training runs). Forward: Y = X W.
+ * Backward: dX = dY W^T and dW = X^T dY, twice the forward's FLOPs. Busy work: a spin of a
+ * given duration, on the CPU or as a GPU kernel. GPU work is complete when these return (the
+ * stream is synchronised), so the caller's clock around them times it. */
 #ifndef SB_GEMM_H
 #define SB_GEMM_H
 
 #include <stddef.h>
 
+/* Element type of the GEMMs' operands and results; accumulation is float32 in both. */
+enum sb_gemm_dtype { SB_GEMM_FP32, SB_GEMM_BF16 };
+
+const char *sb_gemm_dtype_name(enum sb_gemm_dtype t); /* "fp32", "bf16" */
+size_t sb_gemm_dtype_size(enum sb_gemm_dtype t); /* bytes per element: 4, 2 */
+
 struct sb_gemm {
 	size_t tokens, hidden;
-	float *x, *w, *y, *dy, *dx, *dw;
+	enum sb_gemm_dtype dtype;
+	/* Row-major matrices of dtype: float * on the host, device memory on a GPU. */
+	void *x, *w, *y, *dy, *dx, *dw;
 	void *stream; /* device: the stream the GEMMs run on; NULL on the host */
 	void *blas; /* device: the cuBLAS handle */
 };
 
-/* Allocate and fill with small values (no subnormals); SB_ENOMEM on failure. */
+/* Allocate and fill with small values (multiples of 1/64, no subnormals, exact in bf16 too);
+ * float32 on the host. SB_ENOMEM on failure. */
 int sb_gemm_init(struct sb_gemm *g, size_t tokens, size_t hidden);
-/* The same on the current GPU, on `stream`; SB_ENOTSUP in a build without CUDA. */
-int sb_gemm_init_device(struct sb_gemm *g, size_t tokens, size_t hidden, void *stream);
+/* The same on the current GPU, of type t, on `stream`; SB_ENOTSUP in a build without CUDA. */
+int sb_gemm_init_device(struct sb_gemm *g, size_t tokens, size_t hidden, enum sb_gemm_dtype t,
+                        void *stream);
 void sb_gemm_free(struct sb_gemm *g);
 int sb_gemm_forward(struct sb_gemm *g);
 int sb_gemm_backward(struct sb_gemm *g);
@@ -27,6 +38,12 @@ int sb_gemm_backward(struct sb_gemm *g);
 double sb_gemm_flops(const struct sb_gemm *g);
 /* The BLAS in use, for the record ("OpenBLAS 0.3.21 ...", "cuBLAS 13.0.0"). */
 const char *sb_gemm_library(const struct sb_gemm *g);
+
+/* The GPU's GEMM rate for type t, the reference the pipeline's GEMMs are held against: one
+ * square GEMM of about n (smaller where memory is short; *used gets the size run) on
+ * `stream`, best of `reps` timed by CUDA events after a warm-up, in FLOP/s. SB_ENOTSUP without
+ * CUDA. */
+int sb_gemm_peak(void *stream, enum sb_gemm_dtype t, int n, int reps, double *flops, int *used);
 
 /* Busy work for `sec` seconds: a spin on the monotonic clock, or with a stream a GPU kernel of
  * that duration, waited for. *spent gets the time it took. */

@@ -6,6 +6,7 @@
 #define SB_GPU_H
 
 #include "comm.h"
+#include "gemm.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -23,7 +24,13 @@ json_t *sb_gpu_describe_device(int dev);
 /* PCI bus id of the device, "0000:3b:00.0" (lower case, as hwloc writes it). */
 int sb_gpu_bus_id(int dev, char *out, size_t len);
 
-void *sb_gpu_malloc(size_t bytes); /* device memory, zeroed; NULL on failure */
+/* The device's free and total memory in bytes (cudaMemGetInfo; the current device is left as
+ * it was). Free memory is what every process on the device has left, their contexts counted. */
+int sb_gpu_mem_info(int dev, size_t *free_bytes, size_t *total_bytes);
+
+/* Device memory, zeroed; NULL on failure. Both synchronise the device (first ending any hold,
+ * below, so they cannot wait for one to give up). */
+void *sb_gpu_malloc(size_t bytes);
 void sb_gpu_free(void *p);
 void *sb_gpu_malloc_host(size_t bytes); /* pinned host memory; NULL on failure */
 void sb_gpu_free_host(void *p);
@@ -31,9 +38,25 @@ void sb_gpu_free_host(void *p);
 /* A stream of the current device, as an opaque handle. */
 int sb_gpu_stream_create(void **stream);
 void sb_gpu_stream_destroy(void *stream);
+/* Wait for the stream. A hold on it (below) is released first: a host that waits for a held
+ * stream would otherwise wait for the hold to give up. */
 int sb_gpu_stream_sync(void *stream);
-/* 1 when the stream's work is done, 0 when not yet, negative on an error. */
+/* 1 when the stream's work is done, 0 when not yet, negative on an error; releases a hold on
+ * the stream first, as sb_gpu_stream_sync does (a caller polling it is waiting). */
 int sb_gpu_stream_query(void *stream);
+
+/* How this process's host threads wait for the current device in blocking CUDA calls
+ * (cudaStreamSynchronize and the like): "spin" (lowest latency, a core busy), "yield" (spin
+ * with sched_yield), "block" (sleep until an interrupt: cheapest, slowest to wake, tens to
+ * hundreds of microseconds in a VM) or "auto" (CUDA's choice: spin unless the process has more
+ * contexts than the machine has cores). SB_EINVAL for another name. */
+int sb_gpu_sync_mode_set(const char *mode);
+/* The current device's mode as set, one of the names above ("auto" when CUDA chooses). */
+const char *sb_gpu_sync_mode(void);
+/* 1 when contexts on the device are shared through MPS (kernels of several processes run at
+ * once), 0 when each process has its own context and processes sharing the GPU take turns on
+ * it (time-slicing), negative when the driver cannot tell. */
+int sb_gpu_mps(int dev);
 
 /* Copies on the stream (asynchronous). */
 int sb_gpu_copy_to_host(void *dst, const void *src, size_t bytes, void *stream);
@@ -57,6 +80,33 @@ int sb_gpu_timer_stop(struct sb_gpu_timer *t, void *stream);
 /* Seconds between start and stop; the stream must have passed stop. */
 int sb_gpu_timer_read(struct sb_gpu_timer *t, double *seconds);
 
+/* A stream hold: NVIDIA nvbench's blocking kernel. sb_gpu_hold_begin enqueues on a stream a
+ * one-thread kernel that spins on host memory mapped into the device until
+ * sb_gpu_hold_release writes it, so whatever is enqueued behind the hold (an event, the
+ * operations, another event) starts only then, back to back on the device, and events around
+ * it time the device's work without the host's launches between them. The kernel gives up by
+ * itself `timeout` seconds after it started (by the GPU's global timer), so a hold that is never
+ * released cannot hang the GPU; sb_gpu_hold_status then says so. Holds are numbered: hold k
+ * ends when the released number reaches k, so nothing is reset between holds (no race with a
+ * kernel still reading) and a late release cannot end a later hold. A host wait on the held
+ * stream (sb_gpu_stream_sync, sb_gpu_stream_query, sb_gpu_malloc, sb_gpu_free) releases it
+ * first: work that needs the host to wait for the stream cannot run behind a hold, and from
+ * there it runs as without one. Enqueue at most a few hundred operations behind one hold: a
+ * full launch queue blocks the host in the launch until the hold gives up. */
+#define SB_GPU_HOLD_TIMEOUT 2.0 /* seconds: far beyond any launch sequence, short for a hang */
+struct sb_gpu_hold;
+int sb_gpu_hold_create(struct sb_gpu_hold **h);
+/* Releases a pending hold and waits for its stream, which must still exist. */
+void sb_gpu_hold_destroy(struct sb_gpu_hold *h);
+/* Enqueue the hold on the stream (a hold still pending is released first). */
+int sb_gpu_hold_begin(struct sb_gpu_hold *h, void *stream, double timeout);
+/* Let the last hold end; 0 also when there is none pending (already released, or never). */
+int sb_gpu_hold_release(struct sb_gpu_hold *h);
+/* After the stream has passed the last hold: 0 when it was released in time, SB_ETIMEOUT when
+ * the kernel gave up first (what followed it was then timed with some of its launches; the
+ * message is printed for the first such hold only). */
+int sb_gpu_hold_status(struct sb_gpu_hold *h);
+
 /* CUDA graphs: capture what `issue` puts on the stream, then replay it. */
 struct sb_gpu_graph;
 int sb_gpu_graph_capture(void *stream, int (*issue)(void *arg), void *arg, struct sb_gpu_graph **g);
@@ -67,16 +117,29 @@ void sb_gpu_graph_destroy(struct sb_gpu_graph *g);
  * `sec` seconds by the GPU's global timer (one thread: the duration is the point, not the
  * FLOPs). */
 int sb_gpu_spin(double sec, void *stream);
-/* Fill a float buffer with one value. */
-int sb_gpu_fill_float(float *buf, size_t count, float v, void *stream);
+/* Fill a GEMM operand of type t: element i = scale x ((i mod 7) - 3), as gemm.c's host fill. */
+int sb_gpu_fill_ramp(void *buf, size_t count, enum sb_gemm_dtype t, float scale, void *stream);
 /* cuBLAS: a handle bound to the stream; C = op(A) op(B) in row-major storage, C is m x n and
- * op(A) m x k, trans_a / trans_b 1 for the transpose. */
+ * op(A) m x k, trans_a / trans_b 1 for the transpose; A, B and C of type t, accumulation in
+ * float32 (bf16: cublasGemmEx on the tensor cores; fp32: plain float32, no TF32). */
 int sb_gpu_blas_create(void *stream, void **handle);
 void sb_gpu_blas_destroy(void *handle);
-int sb_gpu_sgemm(void *handle, int trans_a, int trans_b, int m, int n, int k, const float *a,
-                 int lda, const float *b, int ldb, float *c, int ldc);
+int sb_gpu_gemm(void *handle, enum sb_gemm_dtype t, int trans_a, int trans_b, int m, int n, int k,
+                const void *a, int lda, const void *b, int ldb, void *c, int ldc);
+/* The device's rate for one square GEMM of type t, n x n x n (2 n^3 FLOPs) on the stream: one
+ * warm-up, then the best of `reps` each timed by events, in FLOP/s. Where 3 n x n matrices do
+ * not fit, n is halved (down to 1024); *used gets the n run. Its buffers and cuBLAS handle are
+ * its own, freed on return. */
+int sb_gpu_gemm_peak(enum sb_gemm_dtype t, int n, int reps, void *stream, double *flops, int *used);
 /* The cuBLAS version, for the record ("cuBLAS 13.0.0"). */
 const char *sb_gpu_blas_version(void);
+
+/* For the GPU backends (comm_mpigpu.c, MPI): how many ranks of this host use the GPU of PCI
+ * bus id `bus` (at least 1, this rank), and in *other the lowest local rank other than this
+ * one on it (-1 when none), by an all-gather of bus ids among the host's ranks (a launcher may
+ * give each rank its own CUDA_VISIBLE_DEVICES, so device indices do not tell). Collective over
+ * c's MPI communicator: every rank calls it, whether or not it has a GPU (bus ""). */
+int sb__gpu_ranks_sharing(struct sb_comm *c, const char *bus, int *other);
 
 /* Device-to-device copy bandwidth of the current device (bytes per copy, iterations), for
  * the record: B/s, by CUDA events. */

@@ -7,6 +7,7 @@ extern "C" {
 }
 
 #include <cublas_v2.h>
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +24,8 @@ extern "C" {
 	} while (0)
 
 #define STREAM(s) ((cudaStream_t)(s))
+
+static void holds_release(cudaStream_t s, int all);
 
 int sb_gpu_select(int local_rank, int device, int *dev, char *why, size_t len)
 {
@@ -86,9 +89,29 @@ json_t *sb_gpu_describe_device(int dev)
 	return o;
 }
 
+int sb_gpu_mem_info(int dev, size_t *free_bytes, size_t *total_bytes)
+{
+	int cur = -1;
+	CU(cudaGetDevice(&cur));
+	if (cur != dev)
+		CU(cudaSetDevice(dev));
+	size_t f = 0, t = 0;
+	cudaError_t e = cudaMemGetInfo(&f, &t);
+	if (cur != dev)
+		cudaSetDevice(cur);
+	if (e != cudaSuccess) {
+		sb_log_fault("cudaMemGetInfo on device %d failed: %s", dev, cudaGetErrorString(e));
+		return SB_ECOMM;
+	}
+	*free_bytes = f;
+	*total_bytes = t;
+	return 0;
+}
+
 void *sb_gpu_malloc(size_t bytes)
 {
 	void *p = NULL;
+	holds_release(NULL, 1); /* the device synchronisation below would wait for a hold */
 	if (cudaMalloc(&p, bytes ? bytes : 1) != cudaSuccess)
 		return NULL;
 	/* cudaMemset runs on the legacy stream, unordered with the backends' non-blocking
@@ -102,8 +125,10 @@ void *sb_gpu_malloc(size_t bytes)
 
 void sb_gpu_free(void *p)
 {
-	if (p)
+	if (p) {
+		holds_release(NULL, 1); /* cudaFree synchronises the device */
 		cudaFree(p);
+	}
 }
 
 void *sb_gpu_malloc_host(size_t bytes)
@@ -137,12 +162,14 @@ void sb_gpu_stream_destroy(void *stream)
 
 int sb_gpu_stream_sync(void *stream)
 {
+	holds_release(STREAM(stream), 0);
 	CU(cudaStreamSynchronize(STREAM(stream)));
 	return 0;
 }
 
 int sb_gpu_stream_query(void *stream)
 {
+	holds_release(STREAM(stream), 0);
 	cudaError_t e = cudaStreamQuery(STREAM(stream));
 	if (e == cudaSuccess)
 		return 1;
@@ -150,6 +177,52 @@ int sb_gpu_stream_query(void *stream)
 		return 0;
 	sb_log_fault("cudaStreamQuery failed: %s", cudaGetErrorString(e));
 	return SB_ECOMM;
+}
+
+static const struct {
+	const char *name;
+	unsigned flag;
+} sync_modes[] = {
+    {"auto", cudaDeviceScheduleAuto},
+    {"spin", cudaDeviceScheduleSpin},
+    {"yield", cudaDeviceScheduleYield},
+    {"block", cudaDeviceScheduleBlockingSync},
+};
+
+/* On a device whose primary context is active (cudaSetDevice made it so), cudaSetDeviceFlags
+ * replaces its flags: the mode holds from the next wait on. */
+int sb_gpu_sync_mode_set(const char *mode)
+{
+	for (size_t i = 0; i < sizeof sync_modes / sizeof *sync_modes; i++)
+		if (strcmp(mode, sync_modes[i].name) == 0) {
+			unsigned flags = 0;
+			CU(cudaGetDeviceFlags(&flags));
+			flags = (flags & ~(unsigned)cudaDeviceScheduleMask) | sync_modes[i].flag;
+			CU(cudaSetDeviceFlags(flags));
+			return 0;
+		}
+	return SB_EINVAL;
+}
+
+const char *sb_gpu_sync_mode(void)
+{
+	unsigned flags = 0;
+	if (cudaGetDeviceFlags(&flags) != cudaSuccess)
+		return "unknown";
+	for (size_t i = 0; i < sizeof sync_modes / sizeof *sync_modes; i++)
+		if ((flags & cudaDeviceScheduleMask) == sync_modes[i].flag)
+			return sync_modes[i].name;
+	return "unknown";
+}
+
+int sb_gpu_mps(int dev)
+{
+	int v = 0;
+	if (cudaDeviceGetAttribute(&v, cudaDevAttrMpsEnabled, dev) != cudaSuccess) {
+		cudaGetLastError(); /* not sticky, but leave no error behind */
+		return -1;
+	}
+	return v != 0;
 }
 
 int sb_gpu_copy_to_host(void *dst, const void *src, size_t bytes, void *stream)
@@ -368,6 +441,131 @@ int sb_gpu_timer_read(struct sb_gpu_timer *t, double *seconds)
 	return 0;
 }
 
+/* ---- the stream hold (gpu.h) ---- */
+
+/* Host memory the device reads and writes through the mapping: the host writes `release`, the
+ * kernel `gave_up`. Both are sequence numbers (see gpu.h). */
+struct hold_flags {
+	unsigned long long release; /* the last hold the host let go */
+	unsigned long long gave_up; /* the last hold whose kernel stopped waiting by itself */
+};
+
+struct sb_gpu_hold {
+	struct hold_flags *host; /* cudaHostAllocMapped */
+	struct hold_flags *dev; /* the same memory, as the device addresses it */
+	unsigned long long seq; /* of the last hold enqueued */
+	int pending; /* enqueued and not released */
+	int told; /* a hold that gave up was reported */
+	cudaStream_t stream; /* of the last hold */
+	struct sb_gpu_hold *next; /* every hold of the process, for the host waits */
+};
+
+static struct sb_gpu_hold *holds; /* host waits happen on the main thread only */
+
+/* One thread reads the flag with volatile loads, each a read of host memory across the bus
+ * (about a microsecond: the hold ends that soon after the release), and the global timer in
+ * nanoseconds, so it gives up on its own. */
+__global__ void hold_kernel(const volatile unsigned long long *release,
+                            volatile unsigned long long *gave_up, unsigned long long seq,
+                            unsigned long long timeout_ns)
+{
+	unsigned long long t0, t;
+	asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
+	while (*release < seq) {
+		asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+		if (t - t0 > timeout_ns) {
+			*gave_up = seq;
+			__threadfence_system();
+			return;
+		}
+	}
+}
+
+int sb_gpu_hold_create(struct sb_gpu_hold **h)
+{
+	struct sb_gpu_hold *p = (struct sb_gpu_hold *)calloc(1, sizeof *p);
+	if (!p)
+		return SB_ENOMEM;
+	cudaError_t e = cudaHostAlloc((void **)&p->host, sizeof *p->host, cudaHostAllocMapped);
+	if (e == cudaSuccess) {
+		memset(p->host, 0, sizeof *p->host);
+		e = cudaHostGetDevicePointer((void **)&p->dev, p->host, 0);
+		if (e != cudaSuccess)
+			cudaFreeHost(p->host);
+	}
+	if (e != cudaSuccess) {
+		sb_log_fault("mapped host memory for a stream hold: %s", cudaGetErrorString(e));
+		free(p);
+		return SB_ECOMM;
+	}
+	p->next = holds;
+	holds = p;
+	*h = p;
+	return 0;
+}
+
+void sb_gpu_hold_destroy(struct sb_gpu_hold *h)
+{
+	if (!h)
+		return;
+	sb_gpu_hold_release(h);
+	/* The kernel reads the flags until it has seen the release: it must be gone before they
+	 * are freed. */
+	if (h->seq)
+		cudaStreamSynchronize(h->stream);
+	for (struct sb_gpu_hold **p = &holds; *p; p = &(*p)->next)
+		if (*p == h) {
+			*p = h->next;
+			break;
+		}
+	cudaFreeHost(h->host);
+	free(h);
+}
+
+int sb_gpu_hold_begin(struct sb_gpu_hold *h, void *stream, double timeout)
+{
+	sb_gpu_hold_release(h);
+	unsigned long long seq = h->seq + 1;
+	hold_kernel<<<1, 1, 0, STREAM(stream)>>>(&h->dev->release, &h->dev->gave_up, seq,
+	                                         (unsigned long long)(timeout * 1e9));
+	CU(cudaGetLastError());
+	h->seq = seq;
+	h->stream = STREAM(stream);
+	h->pending = 1;
+	return 0;
+}
+
+int sb_gpu_hold_release(struct sb_gpu_hold *h)
+{
+	if (!h || !h->pending)
+		return 0;
+	/* A sequentially consistent store: it leaves the CPU's store buffer now, and the kernel's
+	 * next read across the bus sees it. */
+	__atomic_store_n(&h->host->release, h->seq, __ATOMIC_SEQ_CST);
+	h->pending = 0;
+	return 0;
+}
+
+int sb_gpu_hold_status(struct sb_gpu_hold *h)
+{
+	if (!h || !h->seq || __atomic_load_n(&h->host->gave_up, __ATOMIC_ACQUIRE) != h->seq)
+		return 0;
+	if (!h->told++) /* once: a caller that marks such samples and goes on is not flooded */
+		sb_log_fault(
+		    "a stream hold gave up after its timeout before it was released: the "
+		    "host took that long to enqueue the work behind it (too many operations "
+		    "for the launch queue?); that sample's events include launches");
+	return SB_ETIMEOUT;
+}
+
+/* Before a host wait: release the holds on stream s, or all of them. */
+static void holds_release(cudaStream_t s, int all)
+{
+	for (struct sb_gpu_hold *h = holds; h; h = h->next)
+		if (h->pending && (all || h->stream == s))
+			sb_gpu_hold_release(h);
+}
+
 /* ---- graphs ---- */
 
 struct sb_gpu_graph {
@@ -463,16 +661,21 @@ int sb_gpu_spin(double sec, void *stream)
 	return 0;
 }
 
-__global__ void fill_float_kernel(float *b, size_t n, float v)
+template <typename T> __global__ void fill_ramp_kernel(T *b, size_t n, float scale)
 {
 	for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
 	     i += (size_t)gridDim.x * blockDim.x)
-		b[i] = v;
+		b[i] = (T)(scale * (float)((int)(i % 7) - 3));
 }
 
-int sb_gpu_fill_float(float *buf, size_t count, float v, void *stream)
+int sb_gpu_fill_ramp(void *buf, size_t count, enum sb_gemm_dtype t, float scale, void *stream)
 {
-	fill_float_kernel<<<blocks(count), 256, 0, STREAM(stream)>>>(buf, count, v);
+	if (t == SB_GEMM_BF16)
+		fill_ramp_kernel<<<blocks(count), 256, 0, STREAM(stream)>>>((__nv_bfloat16 *)buf,
+		                                                            count, scale);
+	else
+		fill_ramp_kernel<<<blocks(count), 256, 0, STREAM(stream)>>>((float *)buf, count,
+		                                                            scale);
 	CU(cudaGetLastError());
 	return 0;
 }
@@ -508,14 +711,74 @@ void sb_gpu_blas_destroy(void *handle)
 
 /* Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: the same call with the
  * operands swapped and m, n exchanged. */
-int sb_gpu_sgemm(void *handle, int trans_a, int trans_b, int m, int n, int k, const float *a,
-                 int lda, const float *b, int ldb, float *c, int ldc)
+int sb_gpu_gemm(void *handle, enum sb_gemm_dtype t, int trans_a, int trans_b, int m, int n, int k,
+                const void *a, int lda, const void *b, int ldb, void *c, int ldc)
 {
 	const float one = 1.0f, zero = 0.0f;
-	BLAS(cublasSgemm((cublasHandle_t)handle, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
-	                 trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &one, b, ldb, a, lda, &zero,
-	                 c, ldc));
+	cublasHandle_t h = (cublasHandle_t)handle;
+	cublasOperation_t oa = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
+	cublasOperation_t ob = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
+	if (t == SB_GEMM_BF16)
+		/* bf16 operands and result, float32 accumulation and scalars: what mixed-precision
+		 * training runs, on the tensor cores. */
+		BLAS(cublasGemmEx(h, ob, oa, n, m, k, &one, b, CUDA_R_16BF, ldb, a, CUDA_R_16BF,
+		                  lda, &zero, c, CUDA_R_16BF, ldc, CUBLAS_COMPUTE_32F,
+		                  CUBLAS_GEMM_DEFAULT));
+	else
+		BLAS(cublasSgemm(h, ob, oa, n, m, k, &one, (const float *)b, ldb, (const float *)a,
+		                 lda, &zero, (float *)c, ldc));
 	return 0;
+}
+
+int sb_gpu_gemm_peak(enum sb_gemm_dtype t, int n, int reps, void *stream, double *flops, int *used)
+{
+	size_t es = sb_gemm_dtype_size(t);
+	void *m[3] = {NULL, NULL, NULL}, *blas = NULL;
+	struct sb_gpu_timer *tm = NULL;
+	int rc = 0;
+	for (;; n /= 2) {
+		size_t bytes = (size_t)n * (size_t)n * es;
+		for (int i = 0; i < 3; i++)
+			m[i] = sb_gpu_malloc(bytes);
+		if (m[0] && m[1] && m[2])
+			break;
+		for (int i = 0; i < 3; i++) {
+			sb_gpu_free(m[i]);
+			m[i] = NULL;
+		}
+		if (n / 2 < 1024) {
+			sb_log_fault("no device memory for a GEMM of %d x %d (%s)", n, n,
+			             sb_gemm_dtype_name(t));
+			return SB_ENOMEM;
+		}
+	}
+	size_t count = (size_t)n * (size_t)n;
+	if ((rc = sb_gpu_fill_ramp(m[0], count, t, 1.0f / 64, stream)) == 0 &&
+	    (rc = sb_gpu_fill_ramp(m[1], count, t, 1.0f / 64, stream)) == 0 &&
+	    (rc = sb_gpu_blas_create(stream, &blas)) == 0 && (rc = sb_gpu_timer_create(&tm)) == 0)
+		/* The warm-up: cuBLAS picks its kernel and loads it on the first call. */
+		rc = sb_gpu_gemm(blas, t, 0, 0, n, n, n, m[0], n, m[1], n, m[2], n);
+	if (rc == 0)
+		rc = sb_gpu_stream_sync(stream);
+	double best = 0;
+	for (int r = 0; r < reps && rc == 0; r++) {
+		double sec = 0;
+		if ((rc = sb_gpu_timer_start(tm, stream)) == 0 &&
+		    (rc = sb_gpu_gemm(blas, t, 0, 0, n, n, n, m[0], n, m[1], n, m[2], n)) == 0 &&
+		    (rc = sb_gpu_timer_stop(tm, stream)) == 0 &&
+		    (rc = sb_gpu_stream_sync(stream)) == 0 &&
+		    (rc = sb_gpu_timer_read(tm, &sec)) == 0 && sec > 0 && (best == 0 || sec < best))
+			best = sec;
+	}
+	if (rc == 0) {
+		*flops = best > 0 ? 2.0 * (double)n * (double)n * (double)n / best : 0;
+		*used = n;
+	}
+	sb_gpu_timer_destroy(tm);
+	sb_gpu_blas_destroy(blas);
+	for (int i = 0; i < 3; i++)
+		sb_gpu_free(m[i]);
+	return rc;
 }
 
 const char *sb_gpu_blas_version(void)

@@ -14,11 +14,14 @@ extern char **environ;
 
 /* Column layout of the table: key columns of the point, then the statistics of the slowest
  * rank's per-iteration time, then the benchmark's metrics. */
-static void header(FILE *f, const struct sb_bench *b, struct sb_comm *c)
+static void header(FILE *f, const struct sb_bench *b, struct sb_comm *c, int rounds)
 {
-	fprintf(f, "#\n# %-10s %11s %8s %5s %5s %12s %6s %7s %10s %10s %7s %10s %10s %10s %6s",
-	        "size(B)", "count(elts)", "type", "op", "place", "span", "n", "stop", "min(us)",
-	        "p50(us)", "ci95(%)", "p95(us)", "p99(us)", "max(us)", "cov(%)");
+	fprintf(f, "#\n# %-10s %11s %8s %5s %5s %12s %6s %7s %10s %10s %7s", "size(B)",
+	        "count(elts)", "type", "op", "place", "span", "n", "stop", "min(us)", "p50(us)",
+	        "ci95(%)");
+	if (rounds > 1)
+		fprintf(f, " %9s", "rounds(%)");
+	fprintf(f, " %10s %10s %10s %6s", "p95(us)", "p99(us)", "max(us)", "cov(%)");
 	struct sb_point dummy = {.bytes = 1, .count = 1};
 	struct sb_summary s = {.median = 1};
 	struct sb_metric m[SB_METRICS_MAX];
@@ -39,6 +42,20 @@ static void header(FILE *f, const struct sb_bench *b, struct sb_comm *c)
 	fprintf(f, " %6s\n", "wrong");
 }
 
+/* Whether b has a metric of this name (asked of its metrics hook without state). */
+static int has_metric(const struct sb_bench *b, struct sb_comm *c, const char *name)
+{
+	struct sb_point dummy = {.bytes = 1, .count = 1};
+	struct sb_summary s = {.median = 1};
+	struct sb_metric m[SB_METRICS_MAX];
+	struct sb_ctx x = {.comm = c};
+	size_t nm = b->metrics(&x, &dummy, &s, m);
+	for (size_t i = 0; i < nm; i++)
+		if (strcmp(m[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
 void sb_report_begin(struct sb_report *rep, const struct sb_bench *b, struct sb_comm *c,
                      const struct sb_method *m)
 {
@@ -48,16 +65,87 @@ void sb_report_begin(struct sb_report *rep, const struct sb_bench *b, struct sb_
 	fprintf(f, "# scalebench %s: %s\n", b->name, b->summary);
 	fprintf(f, "# backend %s, %d rank%s; %s\n", c->be->name, c->size, c->size == 1 ? "" : "s",
 	        rep->mpi_version ? rep->mpi_version : "");
-	fprintf(f, "# time of an iteration = slowest rank's, barrier before each; ");
+	if (m->async && !(b->flags & SB_BENCH_SELF_TIMED))
+		fprintf(f,
+		        "# time of an operation = slowest rank's, barrier before each sample; "
+		        "headline %s\n",
+		        m->gpu_latency ? "latency: a stream sync after each operation (pipelined "
+		                         "time, K back to back, in the record)"
+		                       : "pipelined: K operations back to back between syncs, per "
+		                         "operation, as nccl-tests (latency, a sync after each, in "
+		                         "the record)");
+	else
+		fprintf(f, "# time of an iteration = slowest rank's, barrier before each\n");
+	fprintf(f, "# ");
 	if (m->iters)
 		fprintf(f, "%zu iterations per point", m->iters);
 	else
-		fprintf(f, "iterate until the 95%% CI of the median is within %g%% or %g s",
-		        100 * m->precision, m->max_time);
-	fprintf(f, "; %zu check iteration%s\n", m->checks, m->checks == 1 ? "" : "s");
-	fprintf(f, "# GB/s = 1e9 B/s; busbw = algbw x 2(n-1)/n for all-reduce\n");
-	header(f, b, c);
+		fprintf(f,
+		        "iterate until the 95%% CI of the median is within %g%% (after %zu samples "
+		        "and %g s) or %g s",
+		        100 * m->precision, m->min_iters, m->min_time, m->max_time);
+	fprintf(f, "; %zu check iteration%s; clock step %.0f ns\n", m->checks,
+	        m->checks == 1 ? "" : "s", m->resolution * 1e9);
+	if (m->rounds > 1) {
+		struct sb_method mr;
+		sb_method_per_round(m, &mr);
+		fprintf(f,
+		        "# %d rounds, interleaved (shuffled with seed %llu, the last in sweep "
+		        "order), each with 1/%d of the minimums and limits (%zu samples, %g s, at "
+		        "most %g s): statistics of the pooled samples; rounds(%%) = spread of the "
+		        "round medians, (max - min) / median\n",
+		        m->rounds, m->seed, m->rounds, mr.min_iters, mr.min_time, mr.max_time);
+	}
+	if (has_metric(b, c, "busbw"))
+		fprintf(f, "# GB/s = 1e9 B/s; busbw = algbw x 2(n-1)/n (nccl-tests' definition)\n");
+	else
+		fprintf(f, "# GB/s = 1e9 B/s\n");
+	header(f, b, c, m->rounds);
 	fflush(f);
+}
+
+/* (max - min) of the round medians over the pooled median, or NAN with one round. */
+static double round_spread(const struct sb_point_result *r)
+{
+	if (r->nrounds < 2 || !(r->summary.median > 0))
+		return NAN;
+	double lo = INFINITY, hi = -INFINITY;
+	for (size_t k = 0; k < r->nrounds; k++) {
+		lo = r->rounds[k].median < lo ? r->rounds[k].median : lo;
+		hi = r->rounds[k].median > hi ? r->rounds[k].median : hi;
+	}
+	return (hi - lo) / r->summary.median;
+}
+
+void sb_report_drift(struct sb_report *rep, const struct sb_bench *b, const struct sb_drift *d)
+{
+	json_t *o = json_pack("{s:s,s:s,s:f,s:[f,f],s:f,s:[f,f],s:b}", "benchmark", b->name,
+	                      "point", d->label, "start_median", d->start, "start_ci95",
+	                      d->start_lo, d->start_hi, "end_median", d->end, "end_ci95", d->end_lo,
+	                      d->end_hi, "drifted", d->drifted);
+	if (!rep->drift)
+		rep->drift = json_array();
+	if (o)
+		json_array_append_new(rep->drift, o);
+	if (d->drifted)
+		rep->drifted++;
+	if (rep->table) {
+		const double us = 1e6;
+		fprintf(
+		    rep->table,
+		    "# drift check (%s, measured again at the end): %.3f us [%.3f, %.3f] at the "
+		    "start, %.3f us [%.3f, %.3f] at the end: %s\n",
+		    d->label, d->start * us, d->start_lo * us, d->start_hi * us, d->end * us,
+		    d->end_lo * us, d->end_hi * us,
+		    d->drifted ? "DRIFT: the intervals do not overlap, the machine changed "
+		                 "state during the run"
+		               : "no drift");
+		fflush(rep->table);
+	}
+	if (d->drifted)
+		sb_log_warn("%s: the first point measured %.3f us at the start and %.3f us at the "
+		            "end (95%% intervals apart): the machine changed state during the run",
+		            b->name, d->start * 1e6, d->end * 1e6);
 }
 
 /* A pipeline's per-boundary figures, one comment line each under the point's row. */
@@ -97,6 +185,8 @@ int sb_report_point(struct sb_report *rep, const struct sb_bench *b, struct sb_c
 	const struct sb_summary *s = &r->summary;
 	if (strcmp(r->stop, SB_STOP_PRECISION) == 0)
 		rep->points_at_precision++;
+	else if (strcmp(r->stop, SB_STOP_CLOCK) == 0)
+		rep->points_at_clock++;
 	if (rep->table) {
 		FILE *f = rep->table;
 		const double us = 1e6;
@@ -105,16 +195,23 @@ int sb_report_point(struct sb_report *rep, const struct sb_bench *b, struct sb_c
 			snprintf(ci, sizeof ci, "%.2f", 100 * r->rel_ci);
 		else
 			snprintf(ci, sizeof ci, "-");
-		fprintf(f,
-		        "  %-10zu %11zu %8s %5s %5s %12s %6zu %7s %10.2f %10.2f %7s %10.2f %10.2f "
-		        "%10.2f %6.1f",
-		        pt->bytes, pt->count, sb_dtype_name(pt->dtype), pt->op,
-		        pt->inplace ? "in" : "out", rep->span ? rep->span : "?", s->n,
+		fprintf(f, "  %-10zu %11zu %8s %5s %5s %12s %6zu %7s %10.2f %10.2f %7s", pt->bytes,
+		        pt->count, sb_dtype_name(pt->dtype), pt->op, pt->inplace ? "in" : "out",
+		        rep->span ? rep->span : "?", s->n,
 		        strcmp(r->stop, SB_STOP_PRECISION) == 0   ? "prec"
 		        : strcmp(r->stop, SB_STOP_MAX_TIME) == 0  ? "time"
 		        : strcmp(r->stop, SB_STOP_MAX_ITERS) == 0 ? "cap"
+		        : strcmp(r->stop, SB_STOP_CLOCK) == 0     ? "clock"
 		                                                  : "iters",
-		        s->min * us, s->median * us, ci, s->p95 * us, s->p99 * us, s->max * us,
+		        s->min * us, s->median * us, ci);
+		if (m->rounds > 1) {
+			double sp = round_spread(r);
+			if (isfinite(sp))
+				fprintf(f, " %9.2f", 100 * sp);
+			else
+				fprintf(f, " %9s", "-");
+		}
+		fprintf(f, " %10.2f %10.2f %10.2f %6.1f", s->p95 * us, s->p99 * us, s->max * us,
 		        100 * s->cov);
 		for (size_t i = 0; i < r->nmetrics; i++) {
 			/* The table's units: GB/s for B/s, microseconds for seconds. */
@@ -203,6 +300,10 @@ json_t *sb_end_record(const struct sb_report *rep, const char *status, const cha
 	                      rep ? sb_now() - rep->t0 : 0.0);
 	if (message)
 		json_object_set_new(e, "message", json_string(message));
+	if (rep && rep->drift) {
+		json_object_set(e, "drift", rep->drift);
+		json_object_set_new(e, "drifted", json_integer((json_int_t)rep->drifted));
+	}
 	return e;
 }
 
@@ -293,6 +394,12 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 	json_object_set_new(meth, "fixed_iterations",
 	                    m->iters ? json_integer((json_int_t)m->iters) : json_null());
 	json_object_set_new(meth, "elapsed", json_real(r->elapsed));
+	json_object_set_new(meth, "min_iterations", json_integer((json_int_t)m->min_iters));
+	json_object_set_new(meth, "min_time", json_real(m->min_time));
+	json_object_set_new(meth, "timer_resolution", json_real(m->resolution));
+	json_object_set_new(meth, "timing", json_string(r->headline ? r->headline : "host"));
+	if (r->batch)
+		json_object_set_new(meth, "batch", json_integer((json_int_t)r->batch));
 	json_object_set_new(rec, "method", meth);
 
 	json_t *samples = json_array();
@@ -310,6 +417,43 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 			json_array_append_new(d, json_real(r->dev_samples[i]));
 		json_object_set_new(rec, "samples_device", d);
 		json_object_set_new(rec, "summary_device", summary_json(&r->dev_summary));
+	}
+	if (r->alt_samples && r->alt) {
+		/* The other GPU timing of the same samples (latency or pipelined). */
+		char k1[64], k2[64];
+		snprintf(k1, sizeof k1, "samples_%s", r->alt);
+		snprintf(k2, sizeof k2, "summary_%s", r->alt);
+		json_t *d = json_array();
+		for (size_t i = 0; i < r->n; i++)
+			json_array_append_new(d, json_real(r->alt_samples[i]));
+		json_object_set_new(rec, k1, d);
+		json_object_set_new(rec, k2, summary_json(&r->alt_summary));
+	}
+	if (r->nrounds > 1) {
+		json_t *med = json_array(), *ci = json_array(), *n = json_array(),
+		       *stop = json_array(), *pos = json_array();
+		for (size_t k = 0; k < r->nrounds; k++) {
+			const struct sb_round *q = &r->rounds[k];
+			json_array_append_new(med, json_real(q->median));
+			json_array_append_new(ci, isfinite(q->ci_lo)
+			                              ? json_pack("[f,f]", q->ci_lo, q->ci_hi)
+			                              : json_null());
+			json_array_append_new(n, json_integer((json_int_t)q->n));
+			json_array_append_new(stop, json_string(q->stop));
+			json_array_append_new(pos, json_integer(q->order));
+		}
+		double sp = round_spread(r);
+		struct sb_method mr;
+		sb_method_per_round(m, &mr);
+		json_object_set_new(
+		    rec, "rounds",
+		    json_pack("{s:i,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:f,s:f,s:I}}", "count",
+		              (int)r->nrounds, "seed", (json_int_t)m->seed, "order",
+		              "shuffled, the last in sweep order", "medians", med, "ci95", ci, "n",
+		              n, "stop", stop, "position", pos, "spread",
+		              isfinite(sp) ? json_real(sp) : json_null(), "per_round",
+		              "min_iterations", (json_int_t)mr.min_iters, "min_time", mr.min_time,
+		              "max_time", mr.max_time, "max_iterations", (json_int_t)mr.max_iters));
 	}
 
 	json_t *met = json_object();

@@ -17,10 +17,16 @@ struct sb_report {
 	struct sb_runfile *rf; /* NULL: no run file */
 	size_t points; /* point records written */
 	size_t points_at_precision;
+	size_t points_at_clock; /* stopped at the clock step's limit */
 	const char *mpi_version;
 	double t0; /* sb_now() at the start of the run */
 	const char *span; /* the pair class spanning all ranks, labels every point */
 	const struct sb_topo *topo; /* where the ranks sit (rank 0), for per-boundary labels */
+	double resolution; /* the host clock's measured step (s), for the driver's intervals */
+	int async; /* the backend's data path is asynchronous (GPU): latency and pipelined */
+	int progress; /* a progress line on stderr (rank 0 on a terminal) */
+	json_t *drift; /* drift checks so far, an array (the end record carries it) */
+	size_t drifted; /* how many of them found the machine changed */
 };
 
 /* Header lines and column titles for a benchmark. */
@@ -30,6 +36,9 @@ void sb_report_begin(struct sb_report *rep, const struct sb_bench *b, struct sb_
 int sb_report_point(struct sb_report *rep, const struct sb_bench *b, struct sb_comm *c,
                     const struct sb_method *m, const struct sb_point_result *r);
 void sb_report_end_bench(struct sb_report *rep, const struct sb_bench *b);
+
+/* A benchmark's drift check: one table line, and an entry in rep->drift. */
+void sb_report_drift(struct sb_report *rep, const struct sb_bench *b, const struct sb_drift *d);
 
 /* The `end` record: status ("ok", "check-failed", "error", "timeout", "killed"), an optional
  * message, the points written and the duration since rep->t0. */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,8 @@ struct sb_runfile {
 	int fd;
 	off_t good; /* end of the last complete record */
 	int failed;
-	int sealed; /* the `end` record is written */
+	volatile sig_atomic_t sealed; /* the `end` record is written */
+	volatile sig_atomic_t writing; /* a record is going out: it may be partial */
 	pthread_mutex_t lock;
 	char path[4096];
 };
@@ -166,6 +168,7 @@ static int write_locked(struct sb_runfile *rf, json_t *rec, int last)
 		                                 JSON_REAL_PRECISION(9) | JSON_ENSURE_ASCII);
 		int err = line ? 0 : ENOMEM;
 		if (line) {
+			rf->writing = 1;
 			size_t len = strlen(line);
 			line[len++] = '\n'; /* replaces the NUL: json_dumps allocates len + 1 */
 			for (size_t off = 0; off < len && !err;) {
@@ -186,6 +189,7 @@ static int write_locked(struct sb_runfile *rf, json_t *rec, int last)
 		} else {
 			rf->good = lseek(rf->fd, 0, SEEK_CUR);
 		}
+		rf->writing = 0;
 		free(line);
 	}
 	if (last)
@@ -202,6 +206,25 @@ int sb_runfile_write(struct sb_runfile *rf, json_t *rec)
 int sb_runfile_write_last(struct sb_runfile *rf, json_t *rec)
 {
 	return write_locked(rf, rec, 1);
+}
+
+int sb_runfile_write_last_sigsafe(struct sb_runfile *rf, const char *line, size_t len)
+{
+	if (!rf || rf->sealed || rf->failed)
+		return -1;
+	rf->sealed = 1;
+	if (rf->writing && ftruncate(rf->fd, rf->good) != 0)
+		return -1;
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(rf->fd, line + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		off += (size_t)w;
+	}
+	return 0;
 }
 
 int sb_runfile_close(struct sb_runfile *rf)

@@ -26,6 +26,11 @@ int sb_runfile_write(struct sb_runfile *rf, json_t *rec);
  * follows it even when the watchdog and the main thread race at the end of a job. */
 int sb_runfile_write_last(struct sb_runfile *rf, json_t *rec);
 
+/* The last record from a signal handler (async-signal-safe): `line` is one complete JSON
+ * record ending in '\n'. If the handler interrupted a record being written, that partial
+ * record is cut off first (it was the point in flight). Nothing is written after an end
+ * record or a failed write. Returns 0 or -1. */
+int sb_runfile_write_last_sigsafe(struct sb_runfile *rf, const char *line, size_t len);
 /* Close; returns SB_EIO when the final flush or close failed. */
 int sb_runfile_close(struct sb_runfile *rf);
 

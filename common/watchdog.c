@@ -1,25 +1,25 @@
 #include "watchdog.h"
 
-#include "timer.h"
+#include "error.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct {
-	pthread_t thread;
 	int running;
-	pthread_mutex_t lock;
-	int stop;
-	double deadline; /* sb_now() seconds, 0 = disarmed */
-	double timeout;
-	char label[128];
+	timer_t timer;
+	volatile sig_atomic_t armed;
+	/* Two label slots: arm writes the idle one, then flips `cur`, so the handler never
+	 * reads a label that is half copied. */
+	char label[2][128];
+	volatile sig_atomic_t cur;
+	volatile double timeout;
 	sb_watchdog_fn fn;
 	void *arg;
-} wd = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} wd;
 
 static void watched(sigset_t *set)
 {
@@ -27,6 +27,7 @@ static void watched(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGALRM);
 }
 
 void sb_watchdog_block_signals(void)
@@ -36,66 +37,81 @@ void sb_watchdog_block_signals(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
-static void *loop(void *unused)
+static void on_signal(int sig)
 {
-	(void)unused;
-	sigset_t set;
-	watched(&set);
-	/* Poll every 50 ms: a wake-up costs a few microseconds, 0.01% of one core. */
-	const struct timespec tick = {0, 50 * 1000 * 1000};
-	for (;;) {
-		siginfo_t info;
-		int sig = sigtimedwait(&set, &info, &tick);
-		pthread_mutex_lock(&wd.lock);
-		int stop = wd.stop;
-		int fired = wd.deadline > 0 && sb_now() >= wd.deadline;
-		char label[sizeof wd.label];
-		memcpy(label, wd.label, sizeof label);
-		double timeout = wd.timeout;
-		pthread_mutex_unlock(&wd.lock);
-		if (stop)
-			return NULL;
-		if (sig > 0)
-			_exit(wd.fn(NULL, 0, sig, wd.arg));
-		if (fired)
-			_exit(wd.fn(label, timeout, 0, wd.arg));
-	}
+	if (sig == SIGALRM && !wd.armed)
+		return; /* a timer that fired as the point finished */
+	int status = sig == SIGALRM ? wd.fn(wd.label[wd.cur], wd.timeout, 0, wd.arg)
+	                            : wd.fn(NULL, 0, sig, wd.arg);
+	_exit(status);
 }
 
 int sb_watchdog_start(sb_watchdog_fn fn, void *arg)
 {
 	wd.fn = fn;
 	wd.arg = arg;
-	wd.stop = 0;
-	if (pthread_create(&wd.thread, NULL, loop, NULL))
-		return -1;
-	wd.running = 1;
-	return 0;
+	wd.armed = 0;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	watched(&sa.sa_mask); /* one handler at a time: a SIGTERM cannot interrupt a timeout */
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGALRM};
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+		sigaction(sigs[i], &sa, NULL);
+	struct sigevent ev;
+	memset(&ev, 0, sizeof ev);
+	ev.sigev_notify = SIGEV_SIGNAL;
+	ev.sigev_signo = SIGALRM;
+	int rc = timer_create(CLOCK_MONOTONIC, &ev, &wd.timer) == 0 ? 0 : SB_EINVAL;
+	wd.running = rc == 0;
+	sigset_t set;
+	watched(&set);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	return rc;
+}
+
+static void set_timer(double seconds)
+{
+	if (!wd.running)
+		return;
+	struct itimerspec its;
+	memset(&its, 0, sizeof its);
+	if (seconds > 0) {
+		its.it_value.tv_sec = (time_t)seconds;
+		its.it_value.tv_nsec = (long)((seconds - (double)its.it_value.tv_sec) * 1e9);
+		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+			its.it_value.tv_nsec = 1;
+	}
+	timer_settime(wd.timer, 0, &its, NULL);
 }
 
 void sb_watchdog_arm(const char *label, double timeout)
 {
-	pthread_mutex_lock(&wd.lock);
-	snprintf(wd.label, sizeof wd.label, "%s", label);
+	if (timeout <= 0) {
+		sb_watchdog_disarm();
+		return;
+	}
+	wd.armed = 0;
+	set_timer(0);
+	int next = !wd.cur;
+	snprintf(wd.label[next], sizeof wd.label[next], "%s", label);
+	wd.cur = next;
 	wd.timeout = timeout;
-	wd.deadline = timeout > 0 ? sb_now() + timeout : 0;
-	pthread_mutex_unlock(&wd.lock);
+	wd.armed = 1;
+	set_timer(timeout);
 }
 
 void sb_watchdog_disarm(void)
 {
-	pthread_mutex_lock(&wd.lock);
-	wd.deadline = 0;
-	pthread_mutex_unlock(&wd.lock);
+	wd.armed = 0;
+	set_timer(0);
 }
 
 void sb_watchdog_stop(void)
 {
-	if (!wd.running)
-		return;
-	pthread_mutex_lock(&wd.lock);
-	wd.stop = 1;
-	pthread_mutex_unlock(&wd.lock);
-	pthread_join(wd.thread, NULL);
+	sb_watchdog_disarm();
+	sb_watchdog_block_signals();
+	if (wd.running)
+		timer_delete(wd.timer);
 	wd.running = 0;
 }

@@ -1,23 +1,33 @@
-/* The watchdog: a thread that ends the job when a point hangs (--timeout) or when the process
- * is told to stop (SIGTERM from mpirun after another rank died, SIGINT, SIGHUP), after letting
- * the caller close the run file with an `end` record, so nothing measured is lost.
+/* The watchdog: ends the job when a point hangs (--timeout) or when the process is told to stop
+ * (SIGTERM from mpirun after another rank died, SIGINT, SIGHUP), after letting the caller close
+ * the run file with an `end` record, so nothing measured is lost.
+ *
+ * It is a timer signal, not a thread: a second thread would need an MPI thread level above
+ * SINGLE to be legal, and any such level turns on Open MPI's locking in the message path
+ * (world.h). A POSIX timer (CLOCK_MONOTONIC) raises SIGALRM when the armed point outlives its
+ * timeout; the handler calls the caller's function and exits the process with its status.
  *
  * sb_watchdog_block_signals() must run first in main, before MPI_Init starts threads of its
- * own: the signals are then blocked in every thread and only the watchdog thread receives
- * them (sigtimedwait), where writing a file is safe. The watchdog thread never calls MPI. */
+ * own: the signals are then blocked in every thread that MPI creates, and sb_watchdog_start()
+ * unblocks them in the main thread alone, so the handler always runs there, never in an MPI
+ * progress thread. The handler never calls MPI. */
 #ifndef SB_WATCHDOG_H
 #define SB_WATCHDOG_H
 
-/* Called on the watchdog thread: what is the hung point's label (timeout, sig == 0) or NULL
- * (signal sig). The process exits with the returned status right after. */
+/* Called in the signal handler, so it must be async-signal-safe (sigsafe.h, write(2), no
+ * malloc, no stdio): what is the hung point's label (timeout, sig == 0) or NULL (signal sig).
+ * The process exits with the returned status right after. */
 typedef int (*sb_watchdog_fn)(const char *what, double timeout, int sig, void *arg);
 
 void sb_watchdog_block_signals(void);
+/* Install the handlers and the timer, unblock the signals in the calling (main) thread.
+ * Returns 0 or SB_EINVAL (no POSIX timer: the job then runs without --timeout enforcement,
+ * which the caller reports). */
 int sb_watchdog_start(sb_watchdog_fn fn, void *arg);
 /* Start counting `timeout` seconds for the point `label` (copied); timeout <= 0 disarms. */
 void sb_watchdog_arm(const char *label, double timeout);
 void sb_watchdog_disarm(void);
-/* Stop the thread (at the end of main). */
+/* Disarm, delete the timer and block the signals again (at the end of main). */
 void sb_watchdog_stop(void);
 
 #endif

@@ -7,6 +7,39 @@
 #include <string.h>
 
 static int local_rank, local_size = 1;
+static int thread_requested, thread_provided;
+
+static const char *const level_names[] = {"single", "funneled", "serialized", "multiple"};
+static const int mpi_levels[] = {MPI_THREAD_SINGLE, MPI_THREAD_FUNNELED, MPI_THREAD_SERIALIZED,
+                                 MPI_THREAD_MULTIPLE};
+
+const char *sb_thread_level_name(int level)
+{
+	return level >= 0 && level < 4 ? level_names[level] : "?";
+}
+
+int sb_thread_level_from_argv(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *v = NULL;
+		if (strcmp(argv[i], "--mpi-thread") == 0 && i + 1 < argc)
+			v = argv[i + 1];
+		else if (strncmp(argv[i], "--mpi-thread=", 13) == 0)
+			v = argv[i] + 13;
+		else if (strcmp(argv[i], "--") == 0)
+			break;
+		for (int k = 0; v && k < 4; k++)
+			if (strcmp(v, level_names[k]) == 0)
+				return k;
+	}
+	return SB_THREAD_SINGLE;
+}
+
+void sb_world_thread_levels(int *requested, int *provided)
+{
+	*requested = thread_requested;
+	*provided = thread_provided;
+}
 
 void sb_world_local(int *lr, int *ls)
 {
@@ -14,11 +47,18 @@ void sb_world_local(int *lr, int *ls)
 	*ls = local_size;
 }
 
-int sb_world_init(int *argc, char ***argv, int *rank, int *size, char *host, int hostlen)
+int sb_world_init(int *argc, char ***argv, int level, int *rank, int *size, char *host, int hostlen)
 {
 	int provided, len;
-	if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+	if (level < 0 || level > 3)
+		level = SB_THREAD_SINGLE;
+	if (MPI_Init_thread(argc, argv, mpi_levels[level], &provided) != MPI_SUCCESS)
 		return SB_ECOMM;
+	thread_requested = level;
+	thread_provided = SB_THREAD_SINGLE;
+	for (int k = 0; k < 4; k++)
+		if (provided == mpi_levels[k])
+			thread_provided = k;
 	MPI_Comm_rank(MPI_COMM_WORLD, rank);
 	MPI_Comm_size(MPI_COMM_WORLD, size);
 	char name[MPI_MAX_PROCESSOR_NAME];

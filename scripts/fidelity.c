@@ -151,7 +151,8 @@ int main(int argc, char **argv)
 {
 	int rank, size;
 	char host[256];
-	sb_world_init(&argc, &argv, &rank, &size, host, sizeof host);
+	sb_world_init(&argc, &argv, sb_thread_level_from_argv(argc, argv), &rank, &size, host,
+	              sizeof host);
 	if (argc > 1 && strcmp(argv[1], "--handoff") == 0) {
 		bench = &sb_bench_pipeline;
 		argv++;

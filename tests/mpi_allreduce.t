@@ -91,8 +91,13 @@ run_and_check() {
 	is "$(q "$f" "[.[] | select(.type == \"point\") | .check |
 		.status == \"ok\" and .wrong == 0 and .iterations == $checks] | all")" true \
 		"$name: every point: check.status ok, wrong 0, $checks check iterations"
-	is "$(q "$f" '[.[] | select(.type == "point") | .method.stop] - ["precision", "max-time"]')" '[]' \
-		"$name: every point stopped at precision or max-time"
+	# A fast point can reach --max-iters before --min-time: fine once its interval is within
+	# the target. One of a few clock steps stops at the step's limit.
+	is "$(q "$f" '[.[] | select(.type == "point") | select(.method.stop != "precision" and
+		.method.stop != "max-time" and .method.stop != "clock-step" and
+		(.method.stop != "max-iterations" or
+		.method.precision_reached > .method.precision_target)) | .method.stop]')" '[]' \
+		"$name: every point stopped at precision, max-time, clock-step, or max-iterations within the target"
 	is "$(q "$f" '[.[] | select(.type == "point") |
 		(.samples | length) == .summary.n and .summary.n == .method.iterations and .summary.n > 0]
 		| all')" true "$name: length(samples) == summary.n == method.iterations > 0"

@@ -13,7 +13,7 @@
 # fall on either side of the ideal): there only the run, the checks and a sane bubble are
 # asserted.
 . "$(dirname "$0")/lib.sh"
-plan 60
+plan 71
 export MPIEXEC_TIMEOUT=${MPIEXEC_TIMEOUT:-300}
 within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 
@@ -168,6 +168,37 @@ jq -s -e '[.[] | select(.type == "point") | .compute.library | test("OpenBLAS")]
 	"$(runfile_in "$TMP/g")" >/dev/null 2>&1
 ok $? "gemm compute names its BLAS"
 
+# The GEMMs' element type: fp32 on host backends, by default or asked for; its record has no
+# peak (cuBLAS's reference rate is measured on GPU backends only).
+sbrun 2 pipeline --compute gemm --gemm-dtype fp32 --hidden 256 --bytes 128K --microbatches 4 \
+	--steps 5 -w 1 --out "$TMP/g32" >/dev/null 2>&1
+is $? 0 "--gemm-dtype fp32 on the host: exit 0"
+is "$(jq -r 'select(.type == "point") | "\(.compute.dtype) \(.compute.tokens) \(.compute.peak_flop_rate) \(.label | test("gemm fp32"))"' \
+	"$(runfile_in "$TMP/g32")") $(jq -r 'select(.type == "point") | .compute.dtype' "$f")" \
+	"fp32 128 null true fp32" "fp32: 128 tokens of 256 x 4 bytes, no peak on the host, labelled; the default run fp32 too"
+
+# On a GPU backend: bf16 by default, with cuBLAS's peak beside the achieved rate. Skipped
+# without a GPU (tests/gpu_backends.t checks the backends themselves).
+ngpu=$("$SB" list | sed -n 's/^GPUs: \([0-9]*\) .*/\1/p')
+if [ -n "$ngpu" ]; then
+	sbrun 2 pipeline --backend mpi-gpu --compute gemm --hidden 1024 --bytes 4M --microbatches 4 \
+		--steps 5 -w 1 -c 1 --out "$TMP/gb" >/dev/null
+	is $? 0 "gemm on mpi-gpu, default type: exit 0"
+	f=$(runfile_in "$TMP/gb")
+	is "$(jq -r 'select(.type == "point") | "\(.compute.on) \(.compute.dtype) \(.compute.tokens) \(.check.status)"' "$f")" \
+		"gpu bf16 2048 ok" "bf16 by default on the GPU: 4 MiB is 2048 tokens of 1024 x 2 bytes, payloads check"
+	jq -s -e '[.[] | select(.type == "point") | .compute | .peak_flop_rate > 50e12 and
+		.peak_gemm_n >= 1024 and .peak_fraction > 0 and .peak_fraction < 1.5 and
+		(.forward_flop_rate / .peak_flop_rate - .peak_fraction | fabs) < 1e-9] | all' "$f" >/dev/null
+	ok $? "cuBLAS's bf16 peak (n $(jq -r 'select(.type == "point") | .compute.peak_gemm_n' "$f"), $(jq -r 'select(.type == "point") | .compute.peak_flop_rate / 1e12 | floor' "$f") TFLOP/s) recorded, the forward at $(jq -r 'select(.type == "point") | .compute.peak_fraction * 100 | floor' "$f")% of it"
+	sbrun 2 pipeline --backend mpi-gpu --compute gemm --gemm-dtype fp32 --hidden 1024 --bytes 4M \
+		--microbatches 4 --steps 5 -w 1 --out "$TMP/gf" >/dev/null
+	is "$?:$(jq -r 'select(.type == "point") | "\(.compute.dtype) \(.compute.tokens) \(.compute.peak_flop_rate > 0)"' "$(runfile_in "$TMP/gf")")" \
+		"0:fp32 1024 true" "--gemm-dtype fp32 on the GPU: 1024 tokens of 1024 x 4 bytes, its own peak"
+else
+	skip 4 "no GPU here: the pipeline's cuBLAS GEMMs"
+fi
+
 # Several ranks per stage: 4 ranks as 2 stages of 2, each handing off to its peer in the next
 # stage (ranks 0 -> 2 and 1 -> 3): K chains at once. Oversubscribed here, so no compute and
 # only the shape of the record is asserted: each boundary pools its K pairs' handoffs.
@@ -231,4 +262,13 @@ bad 2 --compute gemm --hidden 1000 --bytes 4K
 bad 2 --mb-size 2
 bad 2 --bytes 1K --ranks-per-stage 2
 bad 4 --bytes 1K --ranks-per-stage 2 --stages 3
+bad 2 --compute gemm --hidden 256 --bytes 128K --gemm-dtype bf16
+is "$(grep -c 'gemm-dtype bf16 needs a GPU backend' "$TMP/bad.err")" 1 \
+	"bf16 on a host backend: the message says it needs a GPU backend"
+bad 2 --bytes 1K --gemm-dtype fp32
+# Beyond memory: the largest point's buffers against what the host's ranks can have, before
+# anything is written.
+bad 2 --bytes 1T
+ls "$TMP/bad" 2>/dev/null | grep -q . && r=1 || r=0
+is "$r" 0 "no run file for bad input"
 done_testing

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PLAN 84
+#define PLAN 124
 
 /* Powers of two for the fake clock's alpha and beta: the virtual clock starts at 1000 s and
  * every cost is a multiple of 2^-24 s, so clock sums and differences are exact and every
@@ -32,6 +32,7 @@
 static const struct sb_bench *bench;
 static const struct sb_backend *fake;
 static char top[64];
+static double test_resolution; /* the clock step measure_first's method assumes */
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -89,6 +90,8 @@ static int measure_first(struct sb_comm *c, struct sb_method *m, struct sb_point
 	if (rc)
 		return rc;
 	sb_method_from_args(m, &a);
+	m->resolution = test_resolution;
+	m->async = c->async;
 	struct sb_ctx x = {.comm = c, .args = &a};
 	char err[512];
 	if (bench->validate && (rc = bench->validate(&a, c->size, err, sizeof err))) {
@@ -159,13 +162,42 @@ static void test_adaptive(void)
 	struct sb_point_result r;
 	const double t = ldexp(1, -20) + 64 * ldexp(1, -30);
 
-	/* No noise: the first batch of 16 has a zero-width CI. */
+	/* No noise, no minimums: the first batch of 16 has a zero-width CI. */
 	world(&c, NULL, ALPHA, BETA, NULL, NULL);
-	int rc = measure_first(&c, &m, &r, "-b", "64", "-e", "64", (char *)NULL);
+	int rc = measure_first(&c, &m, &r, "-b", "64", "-e", "64", "--min-iters", "1", "--min-time",
+	                       "0", (char *)NULL);
 	is_int(rc, 0, "adaptive, no noise: measured");
 	is_string(r.stop, SB_STOP_PRECISION, "adaptive, no noise: stop 'precision'");
 	is_int(r.n, 16, "adaptive, no noise: after the first batch of 16");
 	is_double(r.summary.median, t, 0, "adaptive, no noise: median = alpha + beta x 64");
+	free(r.samples);
+
+	/* The default minimums hold the precision stop back: 100 samples and 0.01 s of timing,
+	 * and once the target is met only what they still ask for is added. */
+	rc = measure_first(&c, &m, &r, "-b", "64", "-e", "64", (char *)NULL);
+	is_string(r.stop, SB_STOP_PRECISION, "default minimums: stop 'precision'");
+	ok(r.n >= 100 && r.elapsed >= 0.01, "at least 100 samples and 0.01 s: %zu, %.6f s", r.n,
+	   r.elapsed);
+	ok(r.elapsed < 0.01 + 2 * t, "no more than the minimum time asks for: %.9f s", r.elapsed);
+	free(r.samples);
+	rc = measure_first(&c, &m, &r, "-b", "64", "-e", "64", "--min-iters", "1000", "--min-time",
+	                   "0", (char *)NULL);
+	is_int(r.n, 1000, "--min-iters 1000 --min-time 0: exactly 1000 samples");
+	free(r.samples);
+
+	/* The interval is never narrower than the clock step: identical samples on a 2^-24 s
+	 * step put the median anywhere within half a step. */
+	test_resolution = ldexp(1, -24);
+	rc = measure_first(&c, &m, &r, "-b", "64", "-e", "64", "--min-iters", "1", "--min-time",
+	                   "0", (char *)NULL);
+	is_double(r.summary.ci_hi - r.summary.ci_lo, ldexp(1, -24), 0,
+	          "identical samples, 2^-24 s clock step: CI width one step");
+	ok(r.summary.ci_lo < t && r.summary.ci_hi > t, "the interval holds the median");
+	/* Half a step is 3% of the median, wider than the 2% target: no sample count can
+	 * narrow it, and the point says so instead of running on to --max-time. */
+	is_string(r.stop, SB_STOP_CLOCK, "2^-24 s step at ~2^-20 s: stop 'clock-step'");
+	is_int(r.n, 16, "after the first batch");
+	test_resolution = 0;
 	free(r.samples);
 	fake->fini(&c);
 
@@ -330,6 +362,221 @@ static void test_run(void)
 	is_int(rc, SB_EINVAL, "-e 2 with floats: SB_EINVAL");
 	is_int(points, 0, "no points");
 	free(text);
+	fake->fini(&c);
+}
+
+/* sb_driver_run of allreduce with the table and the JSON records in memory; rep keeps the
+ * drift checks (the caller frees rep->drift). Returns the driver's code. */
+static int run_json(struct sb_comm *c, struct sb_report *rep, char **text, char **recs, ...)
+{
+	struct sb_args a;
+	va_list ap;
+	va_start(ap, recs);
+	int rc = parse_words(&a, ap);
+	va_end(ap);
+	*text = *recs = NULL;
+	memset(rep, 0, sizeof *rep);
+	if (rc)
+		return rc;
+	size_t l1, l2;
+	rep->table = open_memstream(text, &l1);
+	rep->json = open_memstream(recs, &l2);
+	rc = sb_driver_run(bench, c, &a, rep);
+	fclose(rep->table);
+	fclose(rep->json);
+	return rc;
+}
+
+/* The point records among JSON lines, in order; n gets how many. */
+static size_t point_records(const char *recs, json_t **out, size_t max)
+{
+	size_t n = 0;
+	for (const char *p = recs; p && *p && n < max;) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		json_t *j = json_loadb(p, len, 0, NULL);
+		const char *type = json_string_value(json_object_get(j, "type"));
+		if (type && strcmp(type, "point") == 0)
+			out[n++] = j;
+		else
+			json_decref(j);
+		p = eol ? eol + 1 : NULL;
+	}
+	return n;
+}
+
+static void set_env(const char *name, const char *value)
+{
+	if (value)
+		setenv(name, value, 1);
+	else
+		unsetenv(name);
+}
+
+/* An asynchronous data path (SB_FAKE_ASYNC: a sync costs 2^-16 s): latency = one operation
+ * and a sync; pipelined = K operations and one sync, per operation. */
+static void test_async(void)
+{
+	struct sb_comm c;
+	struct sb_method m;
+	struct sb_point_result r;
+	const double t = ldexp(1, -20) + 64 * ldexp(1, -30), sync = ldexp(1, -16);
+	set_env("SB_FAKE_ASYNC", "1");
+	set_env("SB_FAKE_SYNC", "1.52587890625e-05"); /* 2^-16 */
+	world(&c, NULL, ALPHA, BETA, NULL, NULL);
+	ok(c.async, "SB_FAKE_ASYNC=1: an asynchronous backend");
+	int rc = measure_first(&c, &m, &r, "-b", "64", "-e", "64", "--batch", "16", "--min-time",
+	                       "0", (char *)NULL);
+	is_int(rc, 0, "async, --batch 16: measured");
+	is_string(r.headline, "pipelined",
+	          "the default headline is pipelined (nccl-tests' method)");
+	is_int(r.batch, 16, "16 operations per pipelined sample");
+	is_double(r.summary.median, t + sync / 16, 0, "pipelined = t + sync / 16");
+	ok(r.alt && strcmp(r.alt, "latency") == 0, "the other timing is latency");
+	ok(r.alt_samples && r.alt_summary.median == t + sync, "latency = t + sync: %.9g",
+	   r.alt_summary.median);
+	sb_point_result_free(&r);
+
+	rc = measure_first(&c, &m, &r, "-b", "64", "-e", "64", "--batch", "16", "--gpu-timing",
+	                   "latency", "--min-time", "0", (char *)NULL);
+	is_string(r.headline, "latency", "--gpu-timing latency: the headline is latency");
+	is_double(r.summary.median, t + sync, 0, "its median = t + sync");
+	ok(r.alt && strcmp(r.alt, "pipelined") == 0 && r.alt_summary.median == t + sync / 16,
+	   "and the pipelined time beside it");
+	sb_point_result_free(&r);
+
+	/* --batch 0: enough operations for 100 us from the fastest warm-up (t + sync, ~16 us:
+	 * 7), but at least nccl-tests' 20. */
+	rc = measure_first(&c, &m, &r, "-b", "64", "-e", "64", "--min-time", "0", (char *)NULL);
+	is_int(r.batch, 20, "automatic batch: at least 20");
+	sb_point_result_free(&r);
+	fake->fini(&c);
+	set_env("SB_FAKE_ASYNC", NULL);
+	set_env("SB_FAKE_SYNC", NULL);
+}
+
+/* --rounds 3: every point measured three times, interleaved; the last round (sweep order)
+ * writes a record of the pooled samples with the per-round figures. */
+static void test_rounds(void)
+{
+	struct sb_comm c;
+	struct sb_report rep;
+	char *text, *recs;
+	json_t *p[8];
+	world(&c, NULL, ALPHA, BETA, NULL, NULL);
+	int rc = run_json(&c, &rep, &text, &recs, "--rounds", "3", "--seed", "7", "-b", "64", "-e",
+	                  "1K", "-c", "0", "--min-iters", "30", "--min-time", "0", (char *)NULL);
+	is_int(rc, 0, "--rounds 3: 0");
+	size_t n = point_records(recs, p, 8);
+	is_int(n, 5, "one record per point, not per round");
+	size_t bytes[16];
+	long long wrong[16];
+	size_t rows = table_rows(text, bytes, wrong, 16);
+	ok(rows == 5 && bytes[0] == 64 && bytes[4] == 1024, "table rows in sweep order");
+	ok(text && strstr(text, "3 rounds, interleaved (shuffled with seed 7"),
+	   "the header names the rounds and the seed");
+	int counts = 1, medians = 1, pooled = 1, seeds = 1, perms = 1, shuffled = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_t *ro = json_object_get(p[i], "rounds");
+		json_t *med = json_object_get(ro, "medians"), *nn = json_object_get(ro, "n");
+		json_t *pos = json_object_get(ro, "position");
+		counts &= json_integer_value(json_object_get(ro, "count")) == 3 &&
+		          json_array_size(med) == 3 && json_array_size(pos) == 3;
+		seeds &= json_integer_value(json_object_get(ro, "seed")) == 7;
+		double want = ldexp(1, -20) + (double)(64 << i) * ldexp(1, -30);
+		long long sum = 0;
+		for (size_t k = 0; k < json_array_size(med); k++) {
+			medians &=
+			    fabs(json_real_value(json_array_get(med, k)) - want) < 1e-8 * want;
+			sum += json_integer_value(json_array_get(nn, k));
+		}
+		/* Each round: 1/3 of the minimum (10 samples) but the first batch of 16. */
+		pooled &= sum == (long long)json_array_size(json_object_get(p[i], "samples")) &&
+		          sum >= 30;
+		/* The last round in sweep order: point i at position i. */
+		perms &= json_integer_value(json_array_get(pos, 2)) == (long long)i;
+		shuffled |= json_integer_value(json_array_get(pos, 0)) != (long long)i ||
+		            json_integer_value(json_array_get(pos, 1)) != (long long)i;
+		json_t *pr = json_object_get(ro, "per_round");
+		if (i == 0)
+			is_int(json_integer_value(json_object_get(pr, "min_iterations")), 10,
+			       "per round: a third of --min-iters 30");
+	}
+	ok(counts, "every record: 3 rounds with a median and a position each");
+	ok(seeds, "every record names seed 7");
+	ok(medians, "every round's median = alpha + beta x bytes (to the record's 9 digits)");
+	ok(pooled, "the record's samples are the rounds' pooled (>= the minimum 30)");
+	ok(perms, "the last round in sweep order");
+	ok(shuffled, "earlier rounds shuffled");
+	/* The same seed, the same order. */
+	json_t *pos0 = json_deep_copy(json_object_get(json_object_get(p[0], "rounds"), "position"));
+	for (size_t i = 0; i < n; i++)
+		json_decref(p[i]);
+	free(text);
+	free(recs);
+	json_decref(rep.drift);
+	rc = run_json(&c, &rep, &text, &recs, "--rounds", "3", "--seed", "7", "-b", "64", "-e",
+	              "1K", "-c", "0", "--min-iters", "30", "--min-time", "0", (char *)NULL);
+	n = point_records(recs, p, 8);
+	ok(n > 0 && json_equal(pos0, json_object_get(json_object_get(p[0], "rounds"), "position")),
+	   "--seed 7 again: the same order");
+	json_decref(pos0);
+	for (size_t i = 0; i < n; i++)
+		json_decref(p[i]);
+	free(text);
+	free(recs);
+	json_decref(rep.drift);
+	fake->fini(&c);
+}
+
+/* The drift check: the first point measured again at the end. SB_FAKE_DRIFT=N:2 doubles
+ * every operation's cost after N of them. */
+static void test_drift(void)
+{
+	struct sb_comm c;
+	struct sb_report rep;
+	char *text, *recs;
+	world(&c, NULL, ALPHA, BETA, NULL, NULL);
+	int rc = run_json(&c, &rep, &text, &recs, "-b", "64", "-e", "128", "-c", "0", "--min-iters",
+	                  "16", "--min-time", "0", (char *)NULL);
+	is_int(rc, 0, "steady machine: 0");
+	ok(rep.drift && json_array_size(rep.drift) == 1, "one drift check");
+	is_int(rep.drifted, 0, "steady machine: no drift");
+	json_decref(rep.drift);
+	free(text);
+	free(recs);
+	fake->fini(&c);
+
+	set_env("SB_FAKE_DRIFT", "40:2");
+	world(&c, NULL, ALPHA, BETA, NULL, NULL);
+	rc = run_json(&c, &rep, &text, &recs, "-b", "64", "-e", "128", "-c", "0", "--min-iters",
+	              "16", "--min-time", "0", (char *)NULL);
+	is_int(rc, 0, "a machine that slows down: 0 (the figures stand, flagged)");
+	is_int(rep.drifted, 1, "drift found");
+	json_t *d = json_array_get(rep.drift, 0);
+	const double t = ldexp(1, -20) + 64 * ldexp(1, -30);
+	ok(json_real_value(json_object_get(d, "start_median")) == t &&
+	       json_real_value(json_object_get(d, "end_median")) == 2 * t &&
+	       json_is_true(json_object_get(d, "drifted")),
+	   "the record: start t, end 2t, drifted");
+	ok(text && strstr(text, "DRIFT"), "the table says so");
+	json_t *e = sb_end_record(&rep, "ok", NULL);
+	ok(json_integer_value(json_object_get(e, "drifted")) == 1 &&
+	       json_array_size(json_object_get(e, "drift")) == 1,
+	   "the end record carries the drift check");
+	json_decref(e);
+	json_decref(rep.drift);
+	free(text);
+	free(recs);
+	fake->fini(&c);
+	set_env("SB_FAKE_DRIFT", NULL);
+
+	/* A fixed -n has no drift check (nothing adaptive to compare). */
+	world(&c, NULL, ALPHA, BETA, NULL, NULL);
+	rc = run_json(&c, &rep, &text, &recs, "-n", "5", "-b", "64", "-e", "64", (char *)NULL);
+	ok(rc == 0 && !rep.drift, "-n 5: no drift check");
+	free(text);
+	free(recs);
 	fake->fini(&c);
 }
 
@@ -522,6 +769,9 @@ int main(void)
 	test_warmup();
 	test_busbw();
 	test_run();
+	test_async();
+	test_rounds();
+	test_drift();
 	test_corrupt();
 	test_pattern();
 	nftw(top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
