@@ -15,12 +15,17 @@ const struct sb_bench *const sb_benches[] = {
     NULL,
 };
 
-/* `scalebench suite`: the default set, one run file. The pipeline twice: the isolated
- * handoff, then a 1F1B training step over the same sizes (no compute: all communication). */
+/* `scalebench suite`: the default set, one run file; options given to suite come after each
+ * entry's own, so they override them. The all-reduce in 3 interleaved rounds (each with a third
+ * of a point's budget: about the time of one sweep, with the between-round spread recorded).
+ * The pipeline twice: the isolated handoff, then a 1F1B training step over the same sizes with
+ * 250 us of forward compute per micro-batch (backward twice that), so that its bubble is the
+ * schedule's where the handoff is cheap and shows the communication where it is not; at most
+ * 1 s per point, as its largest points take a tenth of a second a step. */
 const struct sb_suite_entry sb_suite[] = {
-    {&sb_bench_allreduce, {NULL}},
+    {&sb_bench_allreduce, {"--rounds", "3", NULL}},
     {&sb_bench_pipeline, {"--mode", "handoff", NULL}},
-    {&sb_bench_pipeline, {"--training", NULL}},
+    {&sb_bench_pipeline, {"--training", "--compute-us", "250", "--max-time", "1", NULL}},
     {NULL, {NULL}},
 };
 

@@ -901,8 +901,27 @@ int sb_driver_check_memory(const struct sb_bench *b, struct sb_comm *c, const st
 				         "the largest size that fits is %s (-e %s)",
 				         human((double)fits, n1, sizeof n1),
 				         sb_format_size(fits, n3, sizeof n3));
-			else
-				snprintf(err + w, errlen - (size_t)w, "no size of the sweep fits");
+			else {
+				/* No size of the sweep fits: the largest power of two that would. */
+				struct sb_point probe = pts[worst];
+				size_t esz = probe.count ? probe.bytes / probe.count : 1;
+				size_t p2 = 0;
+				for (size_t sz = (size_t)1 << 62; sz >= esz && !p2; sz >>= 1) {
+					probe.bytes = sz;
+					probe.count = sz / (esz ? esz : 1);
+					if ((double)b->mem_need(&x, &probe) <= limit)
+						p2 = sz;
+				}
+				if (p2)
+					snprintf(err + w, errlen - (size_t)w,
+					         "no size of the sweep fits; the largest that would "
+					         "is %s (-e %s)",
+					         human((double)p2, n1, sizeof n1),
+					         sb_format_size(p2, n3, sizeof n3));
+				else
+					snprintf(err + w, errlen - (size_t)w,
+					         "not even one element fits");
+			}
 		}
 		rc = SB_EINVAL;
 	}

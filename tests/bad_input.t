@@ -28,9 +28,16 @@ cases=(
 	"2|'quad'|allreduce --dtype quad"
 	"2|'nope'|allreduce --backend nope"
 	"1|needs at least 2 ranks|sendrecv"
+	"2|'fast' is not one of single|allreduce --mpi-thread fast"
+	"2|--min-time 5 is more than --max-time 1|allreduce --min-time 5 --max-time 1"
+	"2|--rounds: 0 is below the minimum|allreduce --rounds 0"
+	"2|--rounds 2000 is more than|allreduce --rounds 2000"
+	"2|'bogus' is not one of pipelined|allreduce --gpu-timing bogus"
+	"2|the largest size that fits is|allreduce -b 8 -e 4T"
+	"2|no size of the sweep fits; the largest that would|allreduce -b 1T -e 1T"
 )
 per_run=5
-plan $((${#cases[@]} * 2 * per_run + per_run + 10))
+plan $((${#cases[@]} * 2 * per_run + 2 * per_run + 10))
 
 # check_bad LABEL DIR WANT_TEXT: the files LABEL's run left in $DIR.{rc,out,err}.
 check_bad() {
@@ -82,6 +89,13 @@ d=$TMP/fake2
 sbrun 2 allreduce --backend fake -b 4 -e 1K --out "$d" >"$d.out" 2>"$d.err"
 echo $? >"$d.rc"
 check_bad "mpirun -np 2: allreduce --backend fake" "$d" "run it with 1 rank"
+
+# Sizes beyond memory on 2 ranks (sendrecv needs 2): rejected before the first point, where the
+# kernel's OOM killer once ended the run after 77 s.
+d=$TMP/sr2t
+sbrun 2 sendrecv -b 8 -e 2T --out "$d" >"$d.out" 2>"$d.err"
+echo $? >"$d.rc"
+check_bad "mpirun -np 2: sendrecv -b 8 -e 2T" "$d" "needs 4.0 TiB per rank"
 
 # Commands that need no benchmark.
 out=$(sb1 list 2>&1)
