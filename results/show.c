@@ -103,12 +103,19 @@ static int overview(struct sbr_run *const *runs, size_t n, enum sbr_format fmt, 
 		char *comma = strchr(soft, ',');
 		if (comma && mpi)
 			*comma = '\0';
+		/* The run's drift check found the machine changed state during it: its figures
+		 * stand, but the status says so. */
+		char status[96];
+		json_int_t drifted = json_integer_value(json_object_get(r->end, "drifted"));
+		snprintf(status, sizeof status, "%s%s",
+		         r->complete ? r->status : "incomplete (no end record)",
+		         r->complete && drifted > 0 ? " (drift)" : "");
 		const char *cells[] = {
 		    id,         r->run_id,
 		    r->command, r->start_time ? r->start_time : "",
 		    r->origin,  hosts,
 		    r->machine, r->machine_class,
-		    ranks,      r->complete ? r->status : "incomplete (no end record)",
+		    ranks,      status,
 		    pts,        soft};
 		rc = sbr_table_add(&t, cells);
 	}

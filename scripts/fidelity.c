@@ -13,6 +13,7 @@
  * each, separate send and receive buffers as in OSU's osu_latency), sizes x4.
  *
  * usage: sb_fidelity [--handoff] MIN MAX ITERS_SMALL ITERS_LARGE ROUNDS
+ *        sb_fidelity [--handoff] SIZE,SIZE,... ITERS_SMALL ITERS_LARGE ROUNDS
  *        (ITERS_LARGE from 1 MiB up) */
 #include "bench.h"
 #include "comm.h"
@@ -158,19 +159,41 @@ int main(int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	if (argc != 6) {
+	/* The sizes: a comma-separated list, or MIN MAX (x2, x4 for the handoff). */
+	int handoff = bench == &sb_bench_pipeline;
+	size_t sizes[64], nsizes = 0;
+	int list = argc == 5 && strchr(argv[1], ',');
+	if (argc != 6 && !list) {
 		if (rank == 0)
 			fprintf(stderr, "usage: sb_fidelity [--handoff] MIN MAX ITERS_SMALL "
-			                "ITERS_LARGE ROUNDS\n");
+			                "ITERS_LARGE ROUNDS\n       sb_fidelity [--handoff] "
+			                "SIZE,SIZE,... ITERS_SMALL ITERS_LARGE ROUNDS\n");
 		sb_world_fini();
 		return 2;
 	}
-	size_t min = strtoull(argv[1], NULL, 10), max = strtoull(argv[2], NULL, 10);
+	int bad = 0;
+	if (list) {
+		for (char *p = argv[1]; *p && nsizes < 64;) {
+			char *end;
+			sizes[nsizes] = strtoull(p, &end, 10);
+			bad |= end == p || sizes[nsizes] < 4;
+			nsizes++;
+			p = *end == ',' ? end + 1 : end;
+			if (end == p && *p)
+				break;
+		}
+		argv--; /* the counts follow at argv[3..5], as after MIN MAX */
+	} else {
+		size_t min = strtoull(argv[1], NULL, 10), max = strtoull(argv[2], NULL, 10);
+		bad |= min < 4 || max < min;
+		for (size_t b = min; !bad && b <= max && nsizes < 64; b *= handoff ? 4 : 2)
+			sizes[nsizes++] = b;
+	}
 	int it_small = atoi(argv[3]), it_large = atoi(argv[4]), rounds = atoi(argv[5]);
-	if (min < 4 || max < min || it_small < 1 || it_large < 1 || rounds < 1) {
+	if (bad || it_small < 1 || it_large < 1 || rounds < 1) {
 		if (rank == 0)
-			fprintf(stderr,
-			        "sb_fidelity: need 4 <= MIN <= MAX and ITERS, ROUNDS >= 1\n");
+			fprintf(stderr, "sb_fidelity: need sizes >= 4 (MIN <= MAX) and ITERS, "
+			                "ROUNDS >= 1\n");
 		sb_world_fini();
 		return 2;
 	}
@@ -181,8 +204,8 @@ int main(int argc, char **argv)
 	       *rs = malloc((size_t)rounds * sizeof *rs);
 	if (rank == 0)
 		printf("# bytes harness_median_s bare_median_s ratio ratio_min ratio_max\n");
-	int handoff = bench == &sb_bench_pipeline;
-	for (size_t bytes = min; bytes <= max; bytes *= handoff ? 4 : 2) {
+	for (size_t si = 0; si < nsizes; si++) {
+		size_t bytes = sizes[si];
 		int iters = bytes >= (1u << 20) ? it_large : it_small;
 		size_t count = bytes / sizeof(float);
 		/* The bare loop's buffers come from the same allocator and fill as the harness's.

@@ -3,7 +3,7 @@
 # hand-made ones), malformed input, ingest, compare, show, history and import, through the
 # command line. The Mann-Whitney U test itself is tested in t_mwu.c, the importers in t_import.c.
 . "$(dirname "$0")/lib.sh"
-plan 53
+plan 54
 R=$SB_BUILD/scalebench-report
 F=$TOP/tests/fixtures/runs
 G=$TOP/tests/fixtures/golden
@@ -27,6 +27,13 @@ ok $? "its series table is titled by what was measured"
 "$R" show "$F/mini-incomplete.jsonl" >"$TMP/out" 2>&1
 grep -q 'incomplete (no end record)' "$TMP/out"
 ok $? "a run without its end record is read and said to be incomplete"
+
+# A run whose drift check found the machine changed state: read, and its status says so.
+sed '5s/"points":3}/"points":3,"drifted":1,"drift":[{"benchmark":"allreduce","drifted":true}]}/' \
+	"$F/mini.jsonl" >"$TMP/drift.jsonl"
+"$R" show "$TMP/drift.jsonl" >"$TMP/out" 2>&1
+grep -q 'ok (drift)' "$TMP/out"
+ok $? "a run with drift reads, its status 'ok (drift)'"
 
 # Malformed inputs, each made from the hand-made run.
 m=$F/mini.jsonl
