@@ -11,7 +11,7 @@ command -v "${MPIRUN:-mpirun}" >/dev/null || skip_all "no mpirun"
 # A run that hangs must not hang prove: Open MPI's mpirun ends the job after this long.
 export MPIEXEC_TIMEOUT=${MPIEXEC_TIMEOUT:-120}
 
-plan 201
+plan 207
 
 # Sizes the sweep -b B -e E (factor 2) measures for elements of ESZ bytes, as a JSON array.
 sizes() {
@@ -161,6 +161,35 @@ done
 # sendrecv in pieces too (bytes, 1000 per piece: 16 full pieces and one of 5).
 SB_MPI_MAX_COUNT=1000 run_and_check sendrecv-chunked 2 sendrecv int32 false 2 -- \
 	-b 16004 -e 16004 -c 2 --max-time 0.2
+
+# The progress line: on stderr when it is a terminal (script(1) gives the run one), one per
+# point, not with --quiet, and never when stderr is not a terminal.
+if command -v script >/dev/null; then
+	script -qc "$SB allreduce --backend fake -b 8 -e 1K --out $TMP/prog" /dev/null |
+		tr '\r' '\n' >"$TMP/prog.tty"
+	is "$(grep -c 'allreduce: point [0-9] of 8' "$TMP/prog.tty")" 8 "progress on a terminal: one line per point"
+	script -qc "$SB allreduce --backend fake -b 8 -e 1K -q --out $TMP/prog" /dev/null |
+		tr '\r' '\n' >"$TMP/progq.tty"
+	is "$(grep -c 'point [0-9] of' "$TMP/progq.tty")" 0 "progress: none with --quiet"
+	"$SB" allreduce --backend fake -b 8 -e 1K --out "$TMP/prog" 2>"$TMP/prog.err" >/dev/null
+	is "$(grep -c 'point [0-9] of' "$TMP/prog.err")" 0 "progress: none when stderr is not a terminal"
+else
+	skip 3 "no script(1) for a terminal"
+fi
+
+# The thread level: single by default, as asked with --mpi-thread, recorded.
+"$SB" allreduce -b 8 -e 8 -n 5 --out "$TMP/thr1" >/dev/null 2>&1
+f=$(runfile_in "$TMP/thr1") || f=/dev/null
+is "$(jq -r 'select(.type == "run") | .provenance.mpi_thread | "\(.requested) \(.provided)"' "$f")" \
+	"single single" "the thread level: single by default, recorded"
+"$SB" allreduce -b 8 -e 8 -n 5 --mpi-thread funneled --out "$TMP/thr2" >/dev/null 2>&1
+f=$(runfile_in "$TMP/thr2") || f=/dev/null
+is "$(jq -r 'select(.type == "run") | .provenance.mpi_thread.requested' "$f")" funneled \
+	"--mpi-thread funneled: asked for and recorded"
+"$SB" allreduce -b 8 -e 8 -n 5 --hugepages --out "$TMP/huge" >/dev/null 2>&1
+f=$(runfile_in "$TMP/huge") || f=/dev/null
+is "$(jq -r 'select(.type == "run") | .provenance.host_memory | "\(.alignment) \(.hugepages)"' "$f")" \
+	"2097152 true" "--hugepages: 2 MiB alignment recorded"
 
 # No error lines from any successful run.
 is "$(cat "$TMP"/*.err | grep -c 'scalebench: error')" 0 "no 'scalebench: error' line in any run"
