@@ -337,6 +337,7 @@ static int pipeline_points(struct sb_ctx *x, struct sb_point **pts, size_t *n)
 				p[q].training = !s->handoff && s->training;
 				p[q].compute = s->handoff || s->gemm ? 0 : s->fwd;
 				p[q].hidden = s->gemm ? (int)s->hidden : 0;
+				p[q].gemm_esize = s->gemm ? (int)sb_gemm_dtype_size(s->dtype) : 0;
 				snprintf(p[q].schedule, sizeof p[q].schedule, "%s", sched);
 				char ks[24] = "";
 				if (s->K > 1)

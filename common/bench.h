@@ -25,6 +25,7 @@ struct sb_point {
 	char schedule[16];
 	double compute; /* seconds of forward compute per micro-batch and stage */
 	int hidden; /* gemm compute: the weight is hidden x hidden (0: busy work) */
+	int gemm_esize; /* gemm compute: bytes per element of the activation (4 fp32, 2 bf16) */
 };
 
 /* What every hook sees. */

@@ -28,6 +28,7 @@ struct nccl_priv {
 	int dev;
 	char bus[32];
 	int local; /* ranks of this host on this rank's GPU */
+	int shared; /* most ranks on one GPU, over the job's hosts (NCCL 2.30+ may share) */
 	struct sb_gpu_timer *timer;
 	struct sb_gpu_hold *hold; /* the hold and release hooks */
 	/* -G: the last captured all-reduce and what it was captured for. */
@@ -125,6 +126,9 @@ static int nccl_init(struct sb_comm *c)
 		return rc ? rc : SB_ENOTSUP;
 	}
 	snprintf(c->gpu, sizeof c->gpu, "%s", p->bus);
+	double shared = p->local;
+	sb__mpi_ctl_max(c, &shared, 1);
+	p->shared = (int)shared;
 	/* From here a failure on one rank leaves the others in a collective: end the job. */
 	if ((rc = sb_gpu_stream_create(&p->stream)) || (rc = sb_gpu_timer_create(&p->timer)) ||
 	    (rc = sb_gpu_hold_create(&p->hold)))
@@ -370,6 +374,8 @@ static void nccl_describe(struct sb_comm *c, json_t *obj)
 	                "ranks); CUDA events on the stream, held by a blocking "
 	                "kernel while the step is enqueued where the driver holds it"));
 	json_object_set_new(obj, "sync_mode", json_string(sb_gpu_sync_mode()));
+	/* Ranks sharing a GPU take turns on it: such figures are no multi-GPU scaling. */
+	json_object_set_new(obj, "gpu_shared_by", json_integer(p->shared));
 }
 
 const struct sb_backend sb_backend_nccl = {

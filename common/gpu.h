@@ -1,7 +1,8 @@
 /* GPU buffers, check patterns, streams and events behind a C interface: the only CUDA the
- * rest of scalebench sees. Implemented in gpu_cuda.cu (nvcc); a build without CUDA has none of
- * these and no GPU backends. Every function returns 0 or a negative SB_E* code, after printing
- * a rank-tagged message naming the CUDA call that failed. */
+ * rest of scalebench sees. Implemented in gpu_cuda.cu (nvcc), but for sb__gpu_ranks_sharing
+ * (comm_mpigpu.c: it needs MPI); a build without CUDA has none of these and no GPU backends.
+ * Every function returns 0 or a negative SB_E* code, after printing a rank-tagged message
+ * naming the CUDA call that failed. */
 #ifndef SB_GPU_H
 #define SB_GPU_H
 

@@ -372,10 +372,13 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 		json_object_set_new(json_object_get(rec, "params"), "ranks_per_stage",
 		                    json_integer(pt->stage_ranks));
 	if (pt->hidden)
-		json_object_update_new(json_object_get(rec, "params"),
-		                       json_pack("{s:s,s:i,s:I}", "compute_kind", "gemm", "hidden",
-		                                 pt->hidden, "tokens",
-		                                 (json_int_t)(pt->bytes / 4 / (size_t)pt->hidden)));
+		json_object_update_new(
+		    json_object_get(rec, "params"),
+		    json_pack(
+		        "{s:s,s:i,s:I,s:s}", "compute_kind", "gemm", "hidden", pt->hidden, "tokens",
+		        (json_int_t)(pt->bytes / (size_t)(pt->gemm_esize ? pt->gemm_esize : 4) /
+		                     (size_t)pt->hidden),
+		        "gemm_dtype", pt->gemm_esize == 2 ? "bf16" : "fp32"));
 
 	json_t *meth = json_object();
 	json_object_set_new(meth, "timer",

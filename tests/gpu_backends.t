@@ -67,7 +67,8 @@ ok $? "nccl, default: headline pipelined, K >= 20, latency samples and summary b
 jq -s -e '[.[] | select(.type == "point") | .summary.median <= 1.05 * .summary_latency.median and
 	.summary_device.median <= 1.05 * .summary_latency.median] | all' "$f" >/dev/null
 ok $? "nccl: pipelined and held-event times at or below the per-operation latency" ||
-	diag "$(jq -r 'select(.type == "point") | "\(.params.bytes) B: pipelined \(.summary.median) latency \(.summary_latency.median) events \(.summary_device.median)"' "$f")"
+	diag "$(jq -r 'select(.type == "point") | "\(.params.bytes) B: pipelined \(.summary.median)" +
+		" latency \(.summary_latency.median) events \(.summary_device.median)"' "$f")"
 sbrun "$np" allreduce --backend nccl --gpu-timing latency --batch 50 -b 8 -e 1M -c 1 \
 	--max-time 0.3 --out "$TMP/nl" >/dev/null
 is $? 0 "nccl --gpu-timing latency --batch 50: exit 0"

@@ -13,9 +13,46 @@
 # fall on either side of the ideal): there only the run, the checks and a sane bubble are
 # asserted.
 . "$(dirname "$0")/lib.sh"
-plan 71
 export MPIEXEC_TIMEOUT=${MPIEXEC_TIMEOUT:-300}
 within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
+
+# On a GPU backend: bf16 by default, with cuBLAS's peak beside the achieved rate; fp32 asked
+# for. 4 checks. SB_GPU_ONLY=1 runs these alone (scripts/device-check), skipped without a GPU;
+# the full run skips them without one (tests/gpu_backends.t checks the backends themselves).
+gpu_gemm() {
+	local f r peak
+	sbrun 2 pipeline --backend mpi-gpu --compute gemm --hidden 1024 --bytes 4M --microbatches 4 \
+		--steps 5 -w 1 -c 1 --out "$TMP/gb" >/dev/null
+	is $? 0 "gemm on mpi-gpu, default type: exit 0"
+	f=$(runfile_in "$TMP/gb")
+	is "$(jq -r 'select(.type == "point") |
+		"\(.compute.on) \(.compute.dtype) \(.compute.tokens) \(.check.status)"' "$f")" \
+		"gpu bf16 2048 ok" \
+		"bf16 by default on the GPU: 4 MiB is 2048 tokens of 1024 x 2 bytes, payloads check"
+	jq -s -e '[.[] | select(.type == "point") | .compute | .peak_flop_rate > 50e12 and
+		.peak_gemm_n >= 1024 and .peak_fraction > 0 and .peak_fraction < 1.5 and
+		(.forward_flop_rate / .peak_flop_rate - .peak_fraction | fabs) < 1e-9] | all' "$f" >/dev/null
+	r=$?
+	peak=$(jq -r 'select(.type == "point") | .compute | "n \(.peak_gemm_n),
+		\(.peak_flop_rate / 1e12 | floor) TFLOP/s; the forward at \(.peak_fraction * 100 |
+		floor)%"' "$f" | tr -s '\n\t' ' ' | sed 's/ $//')
+	ok $r "cuBLAS's bf16 peak recorded beside the achieved rate ($peak)"
+	sbrun 2 pipeline --backend mpi-gpu --compute gemm --gemm-dtype fp32 --hidden 1024 --bytes 4M \
+		--microbatches 4 --steps 5 -w 1 --out "$TMP/gf" >/dev/null
+	r=$?
+	is "$r:$(jq -r 'select(.type == "point") | .compute |
+		"\(.dtype) \(.tokens) \(.peak_flop_rate > 0)"' "$(runfile_in "$TMP/gf")")" \
+		"0:fp32 1024 true" "--gemm-dtype fp32 on the GPU: 1024 tokens of 1024 x 4 bytes, its own peak"
+}
+ngpu=$("$SB" list | sed -n 's/^GPUs: \([0-9]*\) .*/\1/p')
+if [ -n "${SB_GPU_ONLY:-}" ]; then
+	[ -n "$ngpu" ] || skip_all "no GPU here"
+	plan 4
+	gpu_gemm
+	done_testing
+fi
+
+plan 71
 
 for sched in gpipe 1f1b; do
 	for mode in "" --training; do
@@ -173,28 +210,14 @@ ok $? "gemm compute names its BLAS"
 sbrun 2 pipeline --compute gemm --gemm-dtype fp32 --hidden 256 --bytes 128K --microbatches 4 \
 	--steps 5 -w 1 --out "$TMP/g32" >/dev/null 2>&1
 is $? 0 "--gemm-dtype fp32 on the host: exit 0"
-is "$(jq -r 'select(.type == "point") | "\(.compute.dtype) \(.compute.tokens) \(.compute.peak_flop_rate) \(.label | test("gemm fp32"))"' \
+is "$(jq -r 'select(.type == "point") | .compute as $c |
+	"\($c.dtype) \($c.tokens) \($c.peak_flop_rate) \(.label | test("gemm fp32"))"' \
 	"$(runfile_in "$TMP/g32")") $(jq -r 'select(.type == "point") | .compute.dtype' "$f")" \
-	"fp32 128 null true fp32" "fp32: 128 tokens of 256 x 4 bytes, no peak on the host, labelled; the default run fp32 too"
+	"fp32 128 null true fp32" \
+	"fp32: 128 tokens of 256 x 4 bytes, no peak on the host, labelled; the default run fp32 too"
 
-# On a GPU backend: bf16 by default, with cuBLAS's peak beside the achieved rate. Skipped
-# without a GPU (tests/gpu_backends.t checks the backends themselves).
-ngpu=$("$SB" list | sed -n 's/^GPUs: \([0-9]*\) .*/\1/p')
 if [ -n "$ngpu" ]; then
-	sbrun 2 pipeline --backend mpi-gpu --compute gemm --hidden 1024 --bytes 4M --microbatches 4 \
-		--steps 5 -w 1 -c 1 --out "$TMP/gb" >/dev/null
-	is $? 0 "gemm on mpi-gpu, default type: exit 0"
-	f=$(runfile_in "$TMP/gb")
-	is "$(jq -r 'select(.type == "point") | "\(.compute.on) \(.compute.dtype) \(.compute.tokens) \(.check.status)"' "$f")" \
-		"gpu bf16 2048 ok" "bf16 by default on the GPU: 4 MiB is 2048 tokens of 1024 x 2 bytes, payloads check"
-	jq -s -e '[.[] | select(.type == "point") | .compute | .peak_flop_rate > 50e12 and
-		.peak_gemm_n >= 1024 and .peak_fraction > 0 and .peak_fraction < 1.5 and
-		(.forward_flop_rate / .peak_flop_rate - .peak_fraction | fabs) < 1e-9] | all' "$f" >/dev/null
-	ok $? "cuBLAS's bf16 peak (n $(jq -r 'select(.type == "point") | .compute.peak_gemm_n' "$f"), $(jq -r 'select(.type == "point") | .compute.peak_flop_rate / 1e12 | floor' "$f") TFLOP/s) recorded, the forward at $(jq -r 'select(.type == "point") | .compute.peak_fraction * 100 | floor' "$f")% of it"
-	sbrun 2 pipeline --backend mpi-gpu --compute gemm --gemm-dtype fp32 --hidden 1024 --bytes 4M \
-		--microbatches 4 --steps 5 -w 1 --out "$TMP/gf" >/dev/null
-	is "$?:$(jq -r 'select(.type == "point") | "\(.compute.dtype) \(.compute.tokens) \(.compute.peak_flop_rate > 0)"' "$(runfile_in "$TMP/gf")")" \
-		"0:fp32 1024 true" "--gemm-dtype fp32 on the GPU: 1024 tokens of 1024 x 4 bytes, its own peak"
+	gpu_gemm
 else
 	skip 4 "no GPU here: the pipeline's cuBLAS GEMMs"
 fi
