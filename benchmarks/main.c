@@ -475,6 +475,16 @@ int main(int argc, char **argv)
 	struct sb_args args;
 	if (parse(&args, single, argc, argv))
 		return finish(2);
+	/* MPI was initialised at the level a scan of argv found before parsing; an abbreviated
+	 * option the parser accepts (--mpi=funneled) escapes that scan. */
+	int treq0, tgot0;
+	sb_world_thread_levels(&treq0, &tgot0);
+	if (sb_arg_choice(&args, "mpi-thread") != treq0) {
+		sb_log_usage("--mpi-thread: write it in full (--mpi-thread LEVEL or "
+		             "--mpi-thread=LEVEL): MPI was initialised at %s",
+		             sb_thread_level_name(treq0));
+		return finish(2);
+	}
 	if (sb_arg_flag(&args, "help")) {
 		if (rank == 0)
 			print_help(single, cmd);

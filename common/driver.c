@@ -81,6 +81,12 @@ void sb_method_from_args(struct sb_method *m, const struct sb_args *a)
 	m->timeout = sb_arg_double(a, "timeout");
 	m->min_iters = (size_t)sb_arg_int(a, "min-iters");
 	m->min_time = sb_arg_double(a, "min-time");
+	/* A limit below a default minimum lowers the minimum (--max-time 0.005 alone still lets
+	 * the precision target end a point); both given and crossed is bad input (validate). */
+	if (m->min_time > m->max_time)
+		m->min_time = m->max_time;
+	if (m->min_iters > m->max_iters)
+		m->min_iters = m->max_iters;
 	m->rounds = (int)sb_arg_int(a, "rounds");
 	m->seed = (unsigned long long)sb_arg_int(a, "seed");
 	m->gpu_latency = strcmp(sb_arg_str(a, "gpu-timing"), "latency") == 0;
@@ -96,14 +102,18 @@ static long long clock_ns(void)
 
 double sb_clock_resolution(void)
 {
-	/* The step: the largest s such that nearly all (90%) differences between consecutive
-	 * reads are whole multiples of s. A TSC clock steps by 1 ns; some virtual clocks advance
+	/* The step: the largest s such that nearly all (90%) differences between reads are
+	 * whole multiples of s. A TSC clock steps by 1 ns; some virtual clocks advance
 	 * in 10 ns steps with an odd nanosecond now and then (20, 30, and a few 21 and 31 ns
 	 * here), which a plain gcd over every difference would take for a 1 ns step. */
 	enum { N = 20000 };
 	static long long d[N];
 	long long prev = clock_ns(), least = 0;
 	for (int i = 0; i < N; i++) {
+		/* Reads spaced by varying work, so a steady read cost (every gap 20 ns on a quiet
+		 * core) cannot pass for the step of a 1 ns clock. */
+		for (volatile int k = 0; k < (i % 13) * 3; k++)
+			;
 		long long a = clock_ns();
 		d[i] = a - prev;
 		prev = a;
@@ -452,12 +462,14 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 			r->stop = SB_STOP_ITERS;
 			break;
 		}
-		if (r->rel_ci <= m->precision && r->n >= m->min_iters &&
-		    r->elapsed >= m->min_time) {
+		/* The minimums hold the target back only while the limits leave room for them. */
+		int limit = r->n >= m->max_iters || r->elapsed >= m->max_time;
+		int enough = (r->n >= m->min_iters && r->elapsed >= m->min_time) || limit;
+		if (r->rel_ci <= m->precision && enough) {
 			r->stop = SB_STOP_PRECISION;
 			break;
 		}
-		if (at_clock && r->n >= m->min_iters && r->elapsed >= m->min_time) {
+		if (at_clock && enough) {
 			r->stop = SB_STOP_CLOCK;
 			break;
 		}
@@ -662,9 +674,10 @@ void sb_method_per_round(const struct sb_method *m, struct sb_method *mr)
 	mr->min_iters = (m->min_iters + k - 1) / k;
 	mr->min_time = m->min_time / (double)k;
 	mr->max_time = m->max_time / (double)k;
+	/* The cap shared out, but never below a fixed -n (which stays per round). */
 	mr->max_iters = (m->max_iters + k - 1) / k;
-	if (mr->max_iters < 16)
-		mr->max_iters = 16;
+	if (mr->max_iters < m->iters)
+		mr->max_iters = m->iters;
 }
 
 static void pool_free(struct pool *p)
@@ -757,6 +770,7 @@ int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_a
 	struct sb_method mr;
 	sb_method_per_round(&m, &mr);
 	int rc = b->setup(&x);
+	int set_up = rc == 0;
 	struct sb_point *pts = NULL;
 	size_t npts = 0;
 	if (rc == 0)
@@ -771,7 +785,8 @@ int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_a
 			rc = SB_ENOMEM;
 	if (rc) {
 		struct sb_point none = {.label = "(setup)"};
-		return fault(c, rep, &none, rc);
+		rc = fault(c, rep, &none, rc);
+		goto out;
 	}
 	if (c->rank == 0)
 		sb_report_begin(rep, b, c, &m);
@@ -791,15 +806,18 @@ int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_a
 				progress(b, done, total, t0, 0);
 			sb_watchdog_arm(pts[i].label, m.timeout);
 			if ((rc = b->prepare(&x, &pts[i])) ||
-			    (rc = sb_driver_measure(b, &x, &pts[i], &mr, &r)))
-				return fault(c, rep, &pts[i], rc);
+			    (rc = sb_driver_measure(b, &x, &pts[i], &mr, &r))) {
+				rc = fault(c, rep, &pts[i], rc);
+				goto out;
+			}
 			if (round == 0 && o == 0) {
 				first = r.summary;
 				ifirst = i;
 			}
 			if (pool && (rc = pool_add(&pool[i], &r, round, (int)o))) {
 				sb_point_result_free(&r);
-				return fault(c, rep, &pts[i], rc);
+				rc = fault(c, rep, &pts[i], rc);
+				goto out;
 			}
 			if (!last) {
 				/* Only the last round writes: its record pools every round. */
@@ -811,11 +829,13 @@ int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_a
 			}
 			if (pool && (rc = pool_finish(&pool[i], &r, &m, m.rounds))) {
 				sb_point_result_free(&r);
-				return fault(c, rep, &pts[i], rc);
+				rc = fault(c, rep, &pts[i], rc);
+				goto out;
 			}
 			if ((rc = run_checks(b, &x, &pts[i], m.checks, &r))) {
 				sb_point_result_free(&r);
-				return fault(c, rep, &pts[i], rc);
+				rc = fault(c, rep, &pts[i], rc);
+				goto out;
 			}
 			r.nmetrics = b->metrics(&x, &pts[i], &r.summary, r.metrics);
 			r.detail = x.detail;
@@ -840,22 +860,33 @@ int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_a
 	if (rc == 0 && npts > 0 && !m.iters) {
 		struct sb_drift d;
 		sb_watchdog_arm(pts[ifirst].label, m.timeout);
-		if ((rc = drift_check(b, &x, &pts[ifirst], &mr, &first, &d)))
-			return fault(c, rep, &pts[ifirst], rc);
+		if ((rc = drift_check(b, &x, &pts[ifirst], &mr, &first, &d))) {
+			rc = fault(c, rep, &pts[ifirst], rc);
+			goto out;
+		}
 		sb_watchdog_disarm();
 		if (c->rank == 0)
 			sb_report_drift(rep, b, &d);
 	}
 	if (c->rank == 0)
 		sb_report_end_bench(rep, b);
-	b->teardown(&x);
+	if (rc == 0 && failed_check)
+		rc = SB_ECHECK;
+out:
+	/* Every way out: no watchdog left running, the benchmark's buffers released (a suite
+	 * goes on to its next benchmark in one process). */
+	sb_watchdog_disarm();
+	if (m.progress && c->rank == 0)
+		progress(b, 0, 0, 0, 1);
+	json_decref(x.detail);
+	x.detail = NULL;
+	if (set_up)
+		b->teardown(&x);
 	free(pts);
 	free(ord);
 	for (size_t i = 0; pool && i < npts; i++)
 		pool_free(&pool[i]);
 	free(pool);
-	if (rc == 0 && failed_check)
-		rc = SB_ECHECK;
 	return rc;
 }
 

@@ -20,6 +20,7 @@ struct sb_runfile {
 	int failed;
 	volatile sig_atomic_t sealed; /* the `end` record is written */
 	volatile sig_atomic_t writing; /* a record is going out: it may be partial */
+	volatile off_t expect; /* where the file ends once the record going out is whole */
 	pthread_mutex_t lock;
 	char path[4096];
 };
@@ -168,9 +169,10 @@ static int write_locked(struct sb_runfile *rf, json_t *rec, int last)
 		                                 JSON_REAL_PRECISION(9) | JSON_ENSURE_ASCII);
 		int err = line ? 0 : ENOMEM;
 		if (line) {
-			rf->writing = 1;
 			size_t len = strlen(line);
 			line[len++] = '\n'; /* replaces the NUL: json_dumps allocates len + 1 */
+			rf->expect = rf->good + (off_t)len;
+			rf->writing = 1;
 			for (size_t off = 0; off < len && !err;) {
 				ssize_t w = write(rf->fd, line + off, len - off);
 				if (w < 0 && errno != EINTR)
@@ -188,6 +190,8 @@ static int write_locked(struct sb_runfile *rf, json_t *rec, int last)
 			rc = SB_EIO;
 		} else {
 			rf->good = lseek(rf->fd, 0, SEEK_CUR);
+			if (last) /* before writing ends: a signal now must not add a second end */
+				rf->sealed = 1;
 		}
 		rf->writing = 0;
 		free(line);
@@ -213,7 +217,10 @@ int sb_runfile_write_last_sigsafe(struct sb_runfile *rf, const char *line, size_
 	if (!rf || rf->sealed || rf->failed)
 		return -1;
 	rf->sealed = 1;
-	if (rf->writing && ftruncate(rf->fd, rf->good) != 0)
+	/* A record in flight: kept if it is whole (the signal came as its write returned),
+	 * else cut off. */
+	if (rf->writing && lseek(rf->fd, 0, SEEK_END) != rf->expect &&
+	    ftruncate(rf->fd, rf->good) != 0)
 		return -1;
 	size_t off = 0;
 	while (off < len) {

@@ -20,19 +20,20 @@ const char *sb_thread_level_name(int level)
 
 int sb_thread_level_from_argv(int argc, char **argv)
 {
+	int level = SB_THREAD_SINGLE; /* the last one given wins, as in the option parser */
 	for (int i = 1; i < argc; i++) {
 		const char *v = NULL;
 		if (strcmp(argv[i], "--mpi-thread") == 0 && i + 1 < argc)
-			v = argv[i + 1];
+			v = argv[++i];
 		else if (strncmp(argv[i], "--mpi-thread=", 13) == 0)
 			v = argv[i] + 13;
 		else if (strcmp(argv[i], "--") == 0)
 			break;
 		for (int k = 0; v && k < 4; k++)
 			if (strcmp(v, level_names[k]) == 0)
-				return k;
+				level = k;
 	}
-	return SB_THREAD_SINGLE;
+	return level;
 }
 
 void sb_world_thread_levels(int *requested, int *provided)

@@ -29,6 +29,7 @@ cases=(
 	"2|'nope'|allreduce --backend nope"
 	"1|needs at least 2 ranks|sendrecv"
 	"2|'fast' is not one of single|allreduce --mpi-thread fast"
+	"2|--mpi-thread: write it in full|allreduce --mpi=funneled"
 	"2|--min-time 5 is more than --max-time 1|allreduce --min-time 5 --max-time 1"
 	"2|--rounds: 0 is below the minimum|allreduce --rounds 0"
 	"2|--rounds 2000 is more than|allreduce --rounds 2000"

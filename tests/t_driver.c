@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PLAN 124
+#define PLAN 127
 
 /* Powers of two for the fake clock's alpha and beta: the virtual clock starts at 1000 s and
  * every cost is a multiple of 2^-24 s, so clock sums and differences are exact and every
@@ -183,6 +183,15 @@ static void test_adaptive(void)
 	rc = measure_first(&c, &m, &r, "-b", "64", "-e", "64", "--min-iters", "1000", "--min-time",
 	                   "0", (char *)NULL);
 	is_int(r.n, 1000, "--min-iters 1000 --min-time 0: exactly 1000 samples");
+	free(r.samples);
+	/* A limit reached first ends what the minimums held back: the target still counts. */
+	rc = measure_first(&c, &m, &r, "-b", "64", "-e", "64", "--max-time", "0.005", (char *)NULL);
+	ok(strcmp(r.stop, SB_STOP_PRECISION) == 0 && m.min_time == 0.005,
+	   "--max-time 0.005: the minimum time lowered to it, stop '%s'", r.stop);
+	free(r.samples);
+	rc = measure_first(&c, &m, &r, "-b", "64", "-e", "64", "--max-iters", "50", (char *)NULL);
+	ok(strcmp(r.stop, SB_STOP_PRECISION) == 0 && r.n == 50 && m.min_iters == 50,
+	   "--max-iters 50: 50 samples (not 0.01 s), stop '%s'", r.stop);
 	free(r.samples);
 
 	/* The interval is never narrower than the clock step: identical samples on a 2^-24 s
@@ -521,6 +530,17 @@ static void test_rounds(void)
 	ok(n > 0 && json_equal(pos0, json_object_get(json_object_get(p[0], "rounds"), "position")),
 	   "--seed 7 again: the same order");
 	json_decref(pos0);
+	for (size_t i = 0; i < n; i++)
+		json_decref(p[i]);
+	free(text);
+	free(recs);
+	json_decref(rep.drift);
+	/* -n stays per round: 3 rounds of -n 20 pool 60 samples, whatever --max-iters says. */
+	rc = run_json(&c, &rep, &text, &recs, "--rounds", "3", "-n", "20", "--max-iters", "30",
+	              "-b", "64", "-e", "64", "-c", "0", (char *)NULL);
+	n = point_records(recs, p, 8);
+	ok(rc == 0 && n == 1 && json_array_size(json_object_get(p[0], "samples")) == 60,
+	   "--rounds 3 -n 20: 60 pooled samples");
 	for (size_t i = 0; i < n; i++)
 		json_decref(p[i]);
 	free(text);
