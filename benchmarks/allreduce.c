@@ -89,14 +89,14 @@ static int allreduce_check(struct sb_ctx *x, const struct sb_point *pt, unsigned
 	return c->be->check_sum(c, recv, pt->count, pt->dtype, iter, wrong);
 }
 
-static size_t allreduce_metrics(struct sb_ctx *x, const struct sb_point *pt,
-                                const struct sb_summary *s, struct sb_metric *m)
+static int allreduce_metrics(struct sb_ctx *x, const struct sb_point *pt,
+                             const struct sb_summary *s, struct sb_metrics *m)
 {
-	int n = x->comm->size;
+	int n = x->comm->size, rc;
 	double algbw = (double)pt->bytes / s->median;
-	m[0] = (struct sb_metric){"algbw", "B/s", algbw};
-	m[1] = (struct sb_metric){"busbw", "B/s", algbw * 2.0 * (n - 1) / n};
-	return 2;
+	if ((rc = sb_metric_add(m, "algbw", "B/s", algbw)))
+		return rc;
+	return sb_metric_add(m, "busbw", "B/s", algbw * 2.0 * (n - 1) / n);
 }
 
 /* The buffers, and a temporary of the message's size that MPI libraries' reduction

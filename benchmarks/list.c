@@ -7,11 +7,13 @@
 extern const struct sb_bench sb_bench_allreduce;
 extern const struct sb_bench sb_bench_sendrecv;
 extern const struct sb_bench sb_bench_pipeline;
+extern const struct sb_bench sb_bench_groups;
 
 const struct sb_bench *const sb_benches[] = {
     &sb_bench_allreduce,
     &sb_bench_sendrecv,
     &sb_bench_pipeline,
+    &sb_bench_groups,
     NULL,
 };
 

@@ -1,7 +1,10 @@
 /* scalebench: the MPI program. `scalebench <benchmark|suite|list> [options]`.
  *
- * Exit status: 0 success, 1 a result check failed, 2 bad input, 3 a fault (communication,
- * memory, I/O), 4 a point timed out (--timeout), 128+N stopped by signal N. */
+ * Exit status (enum sb_exit, common/error.h): 0 success, 1 a result check failed, 2 bad input,
+ * 3 a fault (communication, memory, I/O), 4 a point timed out (--timeout), 128+N stopped by
+ * signal N. Every rank exits with the same status: the worst over the ranks, agreed on the
+ * control plane after each benchmark, so a fault that one rank alone saw ends the job's
+ * status too (and rank 0 names that rank). */
 #include "bench.h"
 #include "build_info.h"
 #include "driver.h"
@@ -15,6 +18,7 @@
 #include "watchdog.h"
 #include "world.h"
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -74,9 +78,11 @@ static void print_list(void)
 {
 	printf("benchmarks:\n");
 	for (size_t i = 0; sb_benches[i]; i++)
-		printf("  %-12s %s (needs %d+ rank%s)\n", sb_benches[i]->name,
-		       sb_benches[i]->summary, sb_benches[i]->min_ranks,
-		       sb_benches[i]->min_ranks == 1 ? "" : "s");
+		printf("  %-12s %s (needs %d+ rank%s)%s\n", sb_benches[i]->name,
+		       sb_benches[i]->summary,
+		       sb_benches[i]->min_ranks > 1 ? sb_benches[i]->min_ranks : 1,
+		       sb_benches[i]->min_ranks > 1 ? "s" : "",
+		       sb_benches[i]->flags & SB_BENCH_TEST_ONLY ? " (tests only)" : "");
 	printf("suite (in order, one run file):\n");
 	for (size_t i = 0; sb_suite[i].bench; i++) {
 		printf("  %s", sb_suite[i].bench->name);
@@ -133,14 +139,14 @@ static int on_watchdog(const char *point, double timeout, int sig, void *arg)
 		sb_sig_str(&msg, "' did not finish within --timeout ");
 		sb_sig_num(&msg, timeout);
 		sb_sig_str(&msg, " s");
-		status = sb_exit_status(SB_ETIMEOUT);
+		status = SB_EXIT_TIMEOUT;
 	} else {
 		sb_sig_str(&msg, "stopped by ");
 		sb_sig_str(&msg, signame(sig));
 		if (sig == SIGTERM)
 			sb_sig_str(&msg, " (mpirun sends it when another rank fails or the job is "
 			                 "cancelled)");
-		status = 128 + sig;
+		status = SB_EXIT_SIGNAL + sig;
 	}
 	if (job.rank != 0) {
 		if (point) {
@@ -164,7 +170,9 @@ static int on_watchdog(const char *point, double timeout, int sig, void *arg)
 		sb_sig_str(&line, ",\"message\":");
 		sb_sig_json_str(&line, msg.p);
 		sb_sig_str(&line, "}\n");
-		sb_runfile_write_last_sigsafe(rf, line.p, line.len);
+		/* -1: the file has its end record already, or failed earlier (said then); the
+		 * finished points are in it either way. */
+		(void)sb_runfile_write_last_sigsafe(rf, line.p, line.len);
 		sb_sig_str(&msg, "; the ");
 		sb_sig_uint(&msg, points);
 		sb_sig_str(&msg,
@@ -235,15 +243,26 @@ static void print_help(const struct sb_bench *b, const char *cmd)
 	sb_opts_help(stdout, tables);
 }
 
+static int agree(struct sb_comm *c, int own, int *who);
+
 /* Topology discovery for a run: every rank takes part; rank 0 gets the result and prints
- * the warnings once. */
+ * the warnings once. Returns the exit status, the same on every rank: bad input (rank 0 said
+ * why) or a fault of any rank (it says so here). */
 static int discover(struct sb_comm *c, const char *bind, const char *gpu, struct sb_topo **topo)
 {
 	int lr = 0, ls = 1;
 	if (!(c->be->caps & SB_CAP_TEST_ONLY))
 		sb_world_local(&lr, &ls);
-	int rc = sb_topo_discover(c, lr, ls, bind, gpu, topo);
-	if (rc == 0 && *topo) {
+	int rc = sb_topo_discover(c, lr, ls, bind, gpu, topo), who;
+	if (rc && rc != SB_EINVAL)
+		sb_log_fault("cannot discover the topology: %s", sb_strerror(rc));
+	int st = agree(c, sb_exit_status(rc), &who);
+	if (st) {
+		sb_topo_free(*topo);
+		*topo = NULL;
+		return st;
+	}
+	if (*topo) {
 		for (size_t i = 0; i < (*topo)->nwarnings; i++)
 			sb_log_warn("[%s] host %s: %s", (*topo)->warnings[i].kind,
 			            (*topo)->warnings[i].host, (*topo)->warnings[i].message);
@@ -252,7 +271,7 @@ static int discover(struct sb_comm *c, const char *bind, const char *gpu, struct
 				sb_log_info("--bind %s: rank %d %s", bind, r,
 				            (*topo)->ranks[r].bind_action);
 	}
-	return rc;
+	return SB_EXIT_OK;
 }
 
 /* The label of every point: the widest pair class among all ranks. */
@@ -286,6 +305,64 @@ static const struct sb_opt topo_opts[] = {
 
 static int finish(int status);
 
+/* A control-plane call in main failed: this rank says so and ends the job (the other ranks
+ * may be waiting in the next collective); the status, where the world is one process. */
+static int ctl_failed(struct sb_comm *c, const char *what, int rc)
+{
+	sb_log_fault("%s: %s", what, sb_strerror(rc));
+	if (c->size > 1)
+		sb_ctl_abort(c, sb_exit_status(rc));
+	return sb_exit_status(rc);
+}
+
+/* The job's exit status from this rank's own: the worst over the ranks, and in *who the lowest
+ * rank that has it (-1 when all are SB_EXIT_OK). One reduction of status x (size+1) + (size -
+ * rank): its maximum is the worst status, and among the ranks that have it the lowest. */
+static int agree(struct sb_comm *c, int own, int *who)
+{
+	double n = (double)c->size + 1;
+	double v = own * n + (own ? (double)(c->size - c->rank) : 0);
+	int rc = sb_ctl_max(c, &v, 1);
+	if (rc) {
+		*who = c->rank;
+		int st = ctl_failed(c, "cannot agree on the job's status", rc);
+		return st > own ? st : own;
+	}
+	int st = (int)(v / n);
+	*who = st ? c->size - (int)(v - st * n) : -1;
+	return st;
+}
+
+/* The end record's status for an exit status. */
+static const char *end_status(int status)
+{
+	switch (status) {
+	case SB_EXIT_OK:
+		return "ok";
+	case SB_EXIT_CHECK:
+		return "check-failed";
+	case SB_EXIT_BAD_INPUT:
+		return "bad-input";
+	case SB_EXIT_TIMEOUT:
+		return "timeout";
+	}
+	return "error";
+}
+
+/* Rank 0's standard output (the table, the topology): a write that failed is a fault, said
+ * once. */
+static int stdout_status(void)
+{
+	static int said;
+	int e = fflush(stdout) ? errno : 0;
+	if (!e && !ferror(stdout))
+		return SB_EXIT_OK;
+	if (!said++)
+		sb_log_fault("cannot write the standard output: %s",
+		             e ? strerror(e) : "a write failed");
+	return SB_EXIT_FAULT;
+}
+
 /* `scalebench topo`: the topology alone, as a readable map (or JSON) and a run file holding
  * the run record (with the topology) and the end record. */
 static int run_topo(int argc, char **argv, int rank)
@@ -295,7 +372,7 @@ static int run_topo(int argc, char **argv, int rank)
 	char err[512];
 	if (sb_args_parse(&a, tables, argc, argv, 2, err, sizeof err)) {
 		sb_log_usage("%s (try 'scalebench topo --help')", err);
-		return finish(2);
+		return finish(SB_EXIT_BAD_INPUT);
 	}
 	if (sb_arg_flag(&a, "help")) {
 		if (rank == 0) {
@@ -303,56 +380,71 @@ static int run_topo(int argc, char **argv, int rank)
 			       "sits: cores, NUMA node, package, GPU, nearest NICs.\n\noptions:\n");
 			sb_opts_help(stdout, tables);
 		}
-		return finish(0);
+		return finish(rank == 0 ? stdout_status() : SB_EXIT_OK);
 	}
 	sb_log_set_quiet(sb_arg_flag(&a, "quiet"));
 	if (!*sb_arg_str(&a, "out")) {
 		sb_log_usage("--out needs a directory name");
-		return finish(2);
+		return finish(SB_EXIT_BAD_INPUT);
 	}
 	struct sb_comm comm = {.be = sb_backend_find("mpi")};
 	snprintf(comm.host, sizeof comm.host, "%s", sb_log_host());
 	int rc = comm.be->init(&comm);
+	/* A rank whose start failed must not leave the others waiting in the next collective. */
+	int status = sb_world_max_status(sb_exit_status(rc));
+	if (rc)
+		sb_log_fault("the mpi backend failed to start: %s", sb_strerror(rc));
+	if (status) {
+		if (rc == 0)
+			comm.be->fini(&comm);
+		return finish(status);
+	}
 	struct sb_topo *topo = NULL;
 	const char *gpus = strcmp(sb_arg_str(&a, "gpus"), "local") == 0 ? SB_TOPO_GPU_LOCAL : NULL;
-	if (rc == 0 && (rc = discover(&comm, sb_arg_str(&a, "bind"), gpus, &topo)))
+	if ((status = discover(&comm, sb_arg_str(&a, "bind"), gpus, &topo))) {
 		comm.be->fini(&comm);
-	if (rc)
-		return finish(sb_exit_status(rc));
-	int status = 0;
+		return finish(status);
+	}
 	if (rank == 0) {
 		struct sb_report rep = {.t0 = job.t0};
 		rep.rf = sb_runfile_open(sb_arg_str(&a, "out"), "topo", comm.host, err, sizeof err);
 		if (!rep.rf) {
 			sb_log_fault("%s", err);
-			status = 3;
+			status = SB_EXIT_FAULT;
 		} else {
 			char id[33];
 			sb_random_id(id);
 			json_t *run = sb_run_record(id, "topo", argc, argv, &a, &comm, topo);
 			json_t *end = sb_end_record(&rep, "ok", NULL);
+			/* A failed write said why (runfile.c). */
 			if (sb_runfile_write(rep.rf, run) || sb_runfile_write_last(rep.rf, end))
-				status = 3;
+				status = SB_EXIT_FAULT;
 			if (sb_runfile_close(rep.rf))
-				status = 3;
+				status = SB_EXIT_FAULT;
 			json_decref(run);
 			json_decref(end);
 		}
 		if (strcmp(sb_arg_str(&a, "format"), "json") == 0) {
 			json_t *j = sb_topo_json(topo);
-			json_dumpf(j, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+			/* A failed write is said by stdout_status below; memory here. */
+			if (!j || (json_dumpf(j, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER) &&
+			           !ferror(stdout))) {
+				sb_log_fault("cannot write the topology as JSON");
+				status = SB_EXIT_FAULT;
+			}
 			fputc('\n', stdout);
 			json_decref(j);
 		} else {
 			sb_topo_print(stdout, topo);
 		}
-		fflush(stdout);
+		if (stdout_status() > status)
+			status = SB_EXIT_FAULT;
 	}
-	double st = status;
-	comm.be->ctl_max(&comm, &st, 1);
+	int who;
+	status = agree(&comm, status, &who);
 	sb_topo_free(topo);
 	comm.be->fini(&comm);
-	return finish((int)st);
+	return finish(status);
 }
 
 /* Bytes this rank's buffers can have: the device's share (GPU backends) or the host's
@@ -360,8 +452,14 @@ static int run_topo(int argc, char **argv, int rank)
 static double memory_limit(struct sb_comm *c)
 {
 	double bytes = 0;
-	if (c->be->mem_free && c->be->mem_free(c, &bytes) == 0)
-		return bytes;
+	if (c->be->mem_free) {
+		int rc = c->be->mem_free(c, &bytes);
+		if (rc == 0)
+			return bytes;
+		sb_log_warn_rank("cannot read the GPU's free memory (%s): sizes are checked "
+		                 "against host memory",
+		                 sb_strerror(rc));
+	}
 	FILE *f = fopen("/proc/meminfo", "r");
 	char line[256];
 	unsigned long long kb = 0;
@@ -378,17 +476,20 @@ static double memory_limit(struct sb_comm *c)
 	return (double)kb * 1024.0 / (ls > 0 ? ls : 1);
 }
 
+/* Every benchmark's largest point against the tightest rank's memory. Returns the exit status,
+ * the same on every rank: bad input (rank 0 said why) or a fault of any rank (it said why). */
 static int check_memory(const struct sb_bench *const *benches, const char *const *const *extras,
                         const struct sb_bench *single, const struct sb_args *args,
                         struct sb_comm *c, const struct sb_topo *topo, int argc, char **argv)
 {
 	/* The tightest rank: the smallest limit, and the lowest rank that has it. */
 	double mine = memory_limit(c), v[2] = {-mine, 0};
-	c->be->ctl_max(c, v, 1);
+	int rc = sb_ctl_max(c, v, 1);
 	double limit = -v[0];
 	v[1] = mine == limit ? -(double)c->rank : -1e18;
 	v[0] = 0;
-	c->be->ctl_max(c, v, 2);
+	if (rc || (rc = sb_ctl_max(c, v, 2)))
+		return ctl_failed(c, "cannot compare the ranks' memory", rc);
 	int who = (int)-v[1];
 	char where[320];
 	const char *host = topo && who >= 0 && who < topo->nranks ? topo->ranks[who].host : c->host;
@@ -399,16 +500,17 @@ static int check_memory(const struct sb_bench *const *benches, const char *const
 		const struct sb_args *ba =
 		    bench_args(benches[i], extras[i], single, args, &bargs, argc, argv);
 		char err[512];
-		int rc =
-		    ba ? sb_driver_check_memory(benches[i], c, ba, limit, where, err, sizeof err)
-		       : SB_EINVAL;
-		if (rc) {
-			if (ba)
-				sb_log_usage("%s", err);
-			return rc;
-		}
+		rc = ba ? sb_driver_check_memory(benches[i], c, ba, limit, where, err, sizeof err)
+		        : SB_EINVAL;
+		if (rc == SB_EINVAL && ba)
+			sb_log_usage("%s", err);
+		else if (rc && ba)
+			sb_log_fault("%s", err); /* this rank's own, memory perhaps */
+		if (rc)
+			break;
 	}
-	return 0;
+	int culprit;
+	return agree(c, sb_exit_status(rc), &culprit);
 }
 
 static int finish(int status)
@@ -424,23 +526,26 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		if (launcher_rank() == 0)
 			usage(stderr);
-		return 2;
+		return SB_EXIT_BAD_INPUT;
 	}
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-		if (launcher_rank() == 0)
-			print_version();
-		return 0;
+		if (launcher_rank() != 0)
+			return SB_EXIT_OK;
+		print_version();
+		return stdout_status();
 	}
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
-		if (launcher_rank() == 0)
-			usage(stdout);
-		return 0;
+		if (launcher_rank() != 0)
+			return SB_EXIT_OK;
+		usage(stdout);
+		return stdout_status();
 	}
 	if (!strcmp(cmd, "list")) {
-		if (launcher_rank() == 0)
-			print_list();
-		return 0;
+		if (launcher_rank() != 0)
+			return SB_EXIT_OK;
+		print_list();
+		return stdout_status();
 	}
 	const struct sb_bench *single = sb_bench_find(cmd);
 	int is_topo = strcmp(cmd, "topo") == 0;
@@ -450,7 +555,7 @@ int main(int argc, char **argv)
 			        "scalebench: error: unknown benchmark or command '%s' (see "
 			        "'scalebench list')\n",
 			        cmd);
-		return 2;
+		return SB_EXIT_BAD_INPUT;
 	}
 	/* What runs: the one benchmark, or the suite's entries with their own options. */
 	const struct sb_bench *benches[16] = {single};
@@ -465,7 +570,7 @@ int main(int argc, char **argv)
 	if (sb_world_init(&argc, &argv, sb_thread_level_from_argv(argc, argv), &rank, &size, host,
 	                  sizeof host)) {
 		fprintf(stderr, "scalebench: error: MPI_Init failed\n");
-		return 3;
+		return SB_EXIT_FAULT;
 	}
 	job.rank = rank;
 	job.t0 = sb_now();
@@ -474,7 +579,7 @@ int main(int argc, char **argv)
 
 	struct sb_args args;
 	if (parse(&args, single, argc, argv))
-		return finish(2);
+		return finish(SB_EXIT_BAD_INPUT);
 	/* MPI was initialised at the level a scan of argv found before parsing; an abbreviated
 	 * option the parser accepts (--mpi=funneled) escapes that scan. */
 	int treq0, tgot0;
@@ -483,12 +588,12 @@ int main(int argc, char **argv)
 		sb_log_usage("--mpi-thread: write it in full (--mpi-thread LEVEL or "
 		             "--mpi-thread=LEVEL): MPI was initialised at %s",
 		             sb_thread_level_name(treq0));
-		return finish(2);
+		return finish(SB_EXIT_BAD_INPUT);
 	}
 	if (sb_arg_flag(&args, "help")) {
 		if (rank == 0)
 			print_help(single, cmd);
-		return finish(0);
+		return finish(rank == 0 ? stdout_status() : SB_EXIT_OK);
 	}
 	sb_log_set_quiet(sb_arg_flag(&args, "quiet"));
 	int treq, tgot;
@@ -505,30 +610,35 @@ int main(int argc, char **argv)
 			sb_log_usage("backend '%s' is %s", bname, sb_backend_missing(bname));
 		else
 			sb_log_usage("unknown backend '%s' (see 'scalebench list')", bname);
-		return finish(2);
+		return finish(SB_EXIT_BAD_INPUT);
 	}
 	if (sb_arg_flag(&args, "cuda-graph") && strcmp(be->name, "nccl") != 0) {
 		sb_log_usage("-G/--cuda-graph needs the nccl backend");
-		return finish(2);
+		return finish(SB_EXIT_BAD_INPUT);
 	}
 	if (single && sb_arg_flag(&args, "cuda-graph") && !(single->flags & SB_BENCH_CAN_GRAPH)) {
 		sb_log_usage("-G/--cuda-graph: %s cannot be replayed from a graph", single->name);
-		return finish(2);
+		return finish(SB_EXIT_BAD_INPUT);
 	}
 	if (why) {
 		sb_log_usage("backend '%s' is unavailable: %s", bname, why);
-		return finish(2);
+		return finish(SB_EXIT_BAD_INPUT);
 	}
 	if ((be->caps & SB_CAP_TEST_ONLY) && size > 1) {
 		sb_log_usage(
 		    "the '%s' backend simulates its world in one process; run it with 1 rank",
 		    bname);
-		return finish(2);
+		return finish(SB_EXIT_BAD_INPUT);
 	}
-	if (single && size < single->min_ranks) {
+	/* The world a benchmark sees: the fake backend simulates SB_FAKE_RANKS in one process. */
+	int world = size;
+	const char *fr = getenv("SB_FAKE_RANKS");
+	if ((be->caps & SB_CAP_TEST_ONLY) && fr && atoi(fr) > 0)
+		world = atoi(fr);
+	if (single && world < single->min_ranks) {
 		sb_log_usage("%s needs at least %d ranks, got %d (mpirun -np %d ...)", single->name,
-		             single->min_ranks, size, single->min_ranks);
-		return finish(2);
+		             single->min_ranks, world, single->min_ranks);
+		return finish(SB_EXIT_BAD_INPUT);
 	}
 	/* The suite runs what it can: entries needing more ranks, or a graph they cannot be
 	 * replayed from (-G), are left out with a note. */
@@ -536,7 +646,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; !single && benches[i]; i++) {
 		const struct sb_bench *b = benches[i];
 		int graph = sb_arg_flag(&args, "cuda-graph") && !(b->flags & SB_BENCH_CAN_GRAPH);
-		if (size < b->min_ranks || graph) {
+		if (world < b->min_ranks || graph) {
 			if (rank == 0 && graph)
 				sb_log_info("suite: %s left out: it cannot be replayed from a CUDA "
 				            "graph (-G)",
@@ -554,24 +664,33 @@ int main(int argc, char **argv)
 	char merr[256];
 	if (sb_method_validate(&args, merr, sizeof merr)) {
 		sb_log_usage("%s", merr);
-		return finish(2);
+		return finish(SB_EXIT_BAD_INPUT);
 	}
 	if (!*sb_arg_str(&args, "out")) {
 		sb_log_usage("--out needs a directory name");
-		return finish(2);
+		return finish(SB_EXIT_BAD_INPUT);
 	}
-	for (size_t i = 0; benches[i]; i++) {
+	/* Each benchmark's options. Bad input is the same on every rank (rank 0 says it); a fault
+	 * here (memory) may be one rank's own: it says so, and the ranks agree before they part
+	 * ways. */
+	int vst = SB_EXIT_OK;
+	for (size_t i = 0; benches[i] && vst == SB_EXIT_OK; i++) {
 		struct sb_args bargs;
-		char err[512];
+		char err[512] = "";
 		const struct sb_args *ba =
 		    bench_args(benches[i], extras[i], single, &args, &bargs, argc, argv);
-		if (!ba || (benches[i]->validate &&
-		            benches[i]->validate(ba, size, err, sizeof err) == SB_EINVAL)) {
-			if (ba)
-				sb_log_usage("%s: %s", benches[i]->name, err);
-			return finish(2);
-		}
+		int rc = !ba                    ? SB_EINVAL
+		         : benches[i]->validate ? benches[i]->validate(ba, world, err, sizeof err)
+		                                : 0;
+		vst = sb_exit_status(rc);
+		if (rc && ba && vst == SB_EXIT_BAD_INPUT)
+			sb_log_usage("%s: %s", benches[i]->name, err);
+		else if (rc && ba)
+			sb_log_fault("%s: %s while checking its options%s%s", benches[i]->name,
+			             sb_strerror(rc), err[0] ? ": " : "", err);
 	}
+	if ((vst = sb_world_max_status(vst)))
+		return finish(vst);
 
 	struct sb_comm comm = {.be = be,
 	                       .device = (int)sb_arg_int(&args, "device"),
@@ -579,31 +698,42 @@ int main(int argc, char **argv)
 	                       .hugepages = sb_arg_flag(&args, "hugepages")};
 	snprintf(comm.host, sizeof comm.host, "%s", host);
 	int rc = be->init(&comm);
-	if (rc) {
+	if (rc)
 		sb_log_fault("backend '%s' failed to start: %s", bname, sb_strerror(rc));
-		return finish(sb_exit_status(rc));
+	/* A rank whose backend failed must not leave the others waiting in the next collective
+	 * (backends whose start is itself collective end the job from the failing rank). */
+	int st = sb_world_max_status(sb_exit_status(rc));
+	if (st) {
+		if (rc == 0)
+			comm.be->fini(&comm);
+		return finish(st);
 	}
 
 	/* Where every rank sits (and --bind), gathered at rank 0. */
 	struct sb_topo *topo = NULL;
 	/* GPU backends chose the rank's GPU at init: the topology places it. */
-	if ((rc = discover(&comm, sb_arg_str(&args, "bind"), comm.gpu[0] ? comm.gpu : NULL,
+	if ((st = discover(&comm, sb_arg_str(&args, "bind"), comm.gpu[0] ? comm.gpu : NULL,
 	                   &topo))) {
 		comm.be->fini(&comm);
-		return finish(sb_exit_status(rc));
+		return finish(st);
 	}
 
 	/* The largest point of every benchmark against the memory its ranks can have: bad
 	 * input before anything is written. */
-	if ((rc = check_memory(benches, extras, single, &args, &comm, topo, argc, argv))) {
+	if ((st = check_memory(benches, extras, single, &args, &comm, topo, argc, argv))) {
 		sb_topo_free(topo);
 		comm.be->fini(&comm);
-		return finish(sb_exit_status(rc));
+		return finish(st);
 	}
 
 	/* The clock's step, the same figure on every rank (their stop decisions must agree). */
 	double res = sb_clock_resolution();
-	comm.be->ctl_max(&comm, &res, 1);
+	if ((rc = sb_ctl_max(&comm, &res, 1))) {
+		st = ctl_failed(&comm, "cannot agree on the clock's step", rc);
+		sb_topo_free(topo);
+		comm.be->fini(&comm);
+		return finish(st);
+	}
 
 	/* Rank 0 opens the run file; every rank learns whether that worked. */
 	struct sb_report rep = {.t0 = job.t0,
@@ -627,10 +757,16 @@ int main(int argc, char **argv)
 			open_failed = 1;
 		}
 	}
-	comm.be->ctl_sum(&comm, &open_failed, 1);
-	if (open_failed) {
+	if ((rc = sb_ctl_sum(&comm, &open_failed, 1)))
+		st = ctl_failed(&comm, "cannot learn whether the run file opened", rc);
+	else if (open_failed)
+		st = SB_EXIT_FAULT; /* rank 0 said why */
+	if (st) {
+		if (rep.rf)
+			(void)sb_runfile_close(rep.rf); /* the run file holds nothing yet */
+		sb_topo_free(topo);
 		comm.be->fini(&comm);
-		return finish(3);
+		return finish(st);
 	}
 
 	char run_id[33];
@@ -653,20 +789,37 @@ int main(int argc, char **argv)
 		                    json_pack("{s:s,s:f,s:f}", "name", SB_TIMER_NAME,
 		                              "resolution_reported", sb_timer_resolution(),
 		                              "resolution_measured", res));
-		rc = sb_runfile_write(rep.rf, run);
+		rc = sb_runfile_write(rep.rf, run); /* a failed write said why */
 		json_decref(run);
-		if (rc && comm.size > 1 && comm.be->abort)
-			comm.be->abort(&comm,
-			               3); /* the others are on their way into the benchmark */
+		if (rc && comm.size > 1) /* the others are on their way into the benchmark */
+			sb_ctl_abort(&comm, sb_exit_status(rc));
 		sb_log_info("run file: %s", sb_runfile_path(rep.rf));
 	}
 	job.rf = rep.rf;
 	job.rep = &rep;
-	if (sb_watchdog_start(on_watchdog, NULL) && rank == 0)
-		sb_log_warn("no POSIX timer: --timeout and the signal handlers are off");
+	/* Worst exit status: this rank's own (own), the job's (status, agreed over the ranks). */
+	int own = sb_exit_status(rc), who = -1;
+	/* The watchdog closes the run file on a signal and keeps --timeout. A rank where part of
+	 * it is missing says so; without its timer --timeout cannot be kept, a fault when it was
+	 * asked for. */
+	double timeout = sb_arg_double(&args, "timeout");
+	unsigned missing = 0;
+	if (sb_watchdog_start(on_watchdog, NULL, &missing)) {
+		if ((missing & SB_WATCHDOG_NO_TIMER) && timeout > 0) {
+			sb_log_fault("--timeout %g cannot be kept: this rank has no POSIX timer "
+			             "(timer_create failed)",
+			             timeout);
+			if (own < SB_EXIT_FAULT)
+				own = SB_EXIT_FAULT;
+		}
+		if (missing & SB_WATCHDOG_NO_SIGNALS)
+			sb_log_warn_rank(
+			    "no signal handler: SIGTERM, SIGINT or SIGHUP will end this "
+			    "rank without closing the run file");
+	}
+	int status = agree(&comm, own, &who);
 
-	int status = rc ? sb_exit_status(rc) : 0;
-	for (size_t i = 0; benches[i] && status < 3; i++) {
+	for (size_t i = 0; benches[i] && status < SB_EXIT_FAULT; i++) {
 		struct sb_args bargs;
 		if (rank == 0 && rep.table && extras[i] && extras[i][0]) {
 			printf("#\n# suite entry: %s", benches[i]->name);
@@ -677,40 +830,55 @@ int main(int argc, char **argv)
 		rc = sb_driver_run(
 		    benches[i], &comm,
 		    bench_args(benches[i], extras[i], single, &args, &bargs, argc, argv), &rep);
-		int st = sb_exit_status(rc);
-		if (st > status)
-			status = st;
+		if (sb_exit_status(rc) > own)
+			own = sb_exit_status(rc);
+		/* Every rank goes on to the next benchmark, or stops, together. */
+		status = agree(&comm, own, &who);
 	}
 	sb_watchdog_disarm();
-	/* Every rank exits with the same status. */
-	double dmax = status;
-	comm.be->ctl_max(&comm, &dmax, 1);
-	status = (int)dmax;
 	sb_watchdog_stop();
 
 	if (rank == 0) {
-		const char *s = status == 0   ? "ok"
-		                : status == 1 ? "check-failed"
-		                : status == 2 ? "bad-input"
-		                              : "error";
-		json_t *e = sb_end_record(&rep, s, NULL);
+		/* The table so far: a failed write is a fault, in the end record too. */
+		char msg[160] = "";
+		if (rep.table && stdout_status() > status) {
+			status = own = SB_EXIT_FAULT;
+			snprintf(msg, sizeof msg, "cannot write the standard output");
+		}
+		/* A fault that another rank alone saw: it said what; rank 0 says who, in the end
+		 * record too. */
+		if (status > own && who > 0) {
+			snprintf(msg, sizeof msg,
+			         "rank %d failed (exit status %d): its message says why", who,
+			         status);
+			sb_log_fault("%s", msg);
+		}
+		json_t *e = sb_end_record(&rep, end_status(status), msg[0] ? msg : NULL);
 		json_decref(rep.drift);
 		rep.drift = NULL;
 		json_object_set_new(e, "points_at_precision",
 		                    json_integer((json_int_t)rep.points_at_precision));
 		json_object_set_new(e, "points_at_clock_step",
 		                    json_integer((json_int_t)rep.points_at_clock));
-		sb_runfile_write_last(rep.rf, e);
+		json_object_set_new(e, "points_at_duration",
+		                    json_integer((json_int_t)rep.points_at_duration));
+		/* A run file that could not be finished is a fault (runfile.c said why). */
+		int werr = sb_runfile_write_last(rep.rf, e);
 		json_decref(e);
 		char path[4096];
 		snprintf(path, sizeof path, "%s", sb_runfile_path(rep.rf));
 		job.rf = NULL;
-		if (sb_runfile_close(rep.rf) && status == 0)
-			status = 3;
-		char clk[64] = "";
+		if ((sb_runfile_close(rep.rf) || werr) && status < SB_EXIT_FAULT)
+			status = SB_EXIT_FAULT;
+		char clk[128] = "";
 		if (rep.points_at_clock)
 			snprintf(clk, sizeof clk, ", %zu the clock step's limit",
 			         rep.points_at_clock);
+		if (rep.points_at_duration) {
+			size_t l = strlen(clk);
+			snprintf(clk + l, sizeof clk - l, ", %zu their duration and count",
+			         rep.points_at_duration);
+		}
 		if (rep.table)
 			printf("# %zu point%s, %zu reached the precision target%s, %.1f s%s; run "
 			       "file %s\n",
@@ -719,8 +887,10 @@ int main(int argc, char **argv)
 			       rep.drifted ? "; DRIFT: the machine changed state during the run"
 			                   : "",
 			       path);
-		if (status == 1)
+		if (status == SB_EXIT_CHECK)
 			sb_log_fault("wrong results found: see the 'wrong' column");
+		if (stdout_status() > status)
+			status = SB_EXIT_FAULT;
 	}
 	sb_topo_free(topo);
 	comm.be->fini(&comm);

@@ -5,7 +5,7 @@
  * `--mode handoff`: every stage sends S bytes to the next at once (a shift without
  * wrap-around), the baseline; each receiver first sends its sender a 4-byte "ready", and the
  * handoff is timed from the later of the two posts to the receiver's completion, from both
- * ranks' clocks (ctl_clock_offset brings them together across hosts).
+ * ranks' clocks (sb_ctl_clock_offset_prev brings them together across hosts).
  * `--mode schedule`: one timed iteration is one step of a GPipe or 1F1B (non-interleaved,
  * Megatron's order) schedule over M micro-batches: each forward receives the activation from
  * the previous stage, computes, and sends it on; in training each backward does the same in
@@ -36,9 +36,11 @@
 #include "error.h"
 #include "gemm.h"
 #include "pattern.h"
+#include "schedule.h"
 #include "sweep.h"
 #include "stats.h"
 #include "timer.h"
+#include "topo.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -76,9 +78,19 @@ static const struct sb_opt pipeline_opts[] = {
 };
 // clang-format on
 
+/* This rank's series of a point (series.h), by index: per timed step its compute (busy, and
+ * the forward part of it) and wall time; the handoffs it received from the previous stage
+ * (lat_f) and, in training, from the next (lat_b); in handoff mode when each transfer was
+ * posted and completed (timestamps: gathered, not written to the record). */
+enum { S_BUSY, S_FBUSY, S_WALL, S_LAT_F, S_LAT_B, S_POST, S_DONE, S_COUNT };
+static const char *const series_names[S_COUNT] = {
+    "step_busy",        "step_forward_busy", "step_wall", "handoff_forward",
+    "handoff_backward", "post_time",         "done_time"};
+
 struct pipe {
 	int handoff, gpipe, training, gemm;
 	int K; /* ranks per stage */
+	int P, M; /* the prepared point's stages and micro-batches */
 	size_t hidden;
 	enum sb_gemm_dtype dtype; /* gemm: the element type (the activation's with --mb-size) */
 	struct sb_gemm g; /* gemm compute, sized for the current point */
@@ -93,9 +105,7 @@ struct pipe {
 	/* This rank's record of timed steps: busy and wall time per step; the handoffs it
 	 * received from the previous stage (lat_f) and, in training, from the next (lat_b); in
 	 * handoff mode, when each transfer was posted and completed (host clock). */
-	double *busy, *fbusy, *wall, *lat_f, *lat_b, *post, *done; /* fbusy: forward's part */
-	size_t nsteps, capbusy, capfbusy, capwall, nlat_f, caplat_f, nlat_b, caplat_b, npost,
-	    cappost, ndone, capdone;
+	struct sb_series ser[S_COUNT]; /* the driver empties and gathers them (bench.h) */
 	double t_post, t_done; /* of the last transfer */
 	double offset[2]; /* the previous stage's clock minus ours, before and after the point */
 	/* Check steps. */
@@ -219,6 +229,11 @@ static int pipeline_setup(struct sb_ctx *x)
 	struct pipe *s = calloc(1, sizeof *s);
 	if (!s)
 		return SB_ENOMEM;
+	for (int j = 0; j < S_COUNT; j++)
+		sb_series_init(&s->ser[j], series_names[j], "s");
+	s->ser[S_POST].internal = s->ser[S_DONE].internal = 1; /* timestamps */
+	x->series = s->ser;
+	x->nseries = S_COUNT;
 	const struct sb_args *a = x->args;
 	s->handoff = sb_arg_choice(a, "mode") == 1;
 	s->gpipe = sb_arg_choice(a, "schedule") == 1;
@@ -331,14 +346,28 @@ static int pipeline_points(struct sb_ctx *x, struct sb_point **pts, size_t *n)
 				p[q].count = sizes[i] / 4;
 				p[q].dtype = SB_INT32;
 				p[q].op = "-";
-				p[q].stages = P;
-				p[q].stage_ranks = s->K;
-				p[q].microbatches = M;
-				p[q].training = !s->handoff && s->training;
-				p[q].compute = s->handoff || s->gemm ? 0 : s->fwd;
-				p[q].hidden = s->gemm ? (int)s->hidden : 0;
-				p[q].gemm_esize = s->gemm ? (int)sb_gemm_dtype_size(s->dtype) : 0;
-				snprintf(p[q].schedule, sizeof p[q].schedule, "%s", sched);
+				/* The record's params (schema as before the result model). */
+				json_t *pa = json_pack(
+				    "{s:i,s:i,s:s,s:b,s:f}", "stages", P, "microbatches", M,
+				    "schedule", sched, "training", !s->handoff && s->training,
+				    "compute", s->handoff || s->gemm ? 0.0 : s->fwd);
+				if (pa && s->K > 1)
+					json_object_set_new(pa, "ranks_per_stage",
+					                    json_integer(s->K));
+				if (pa && s->gemm)
+					json_object_update_new(
+					    pa,
+					    json_pack("{s:s,s:i,s:I,s:s}", "compute_kind", "gemm",
+					              "hidden", (int)s->hidden, "tokens",
+					              (json_int_t)(sizes[i] /
+					                           sb_gemm_dtype_size(s->dtype) /
+					                           s->hidden),
+					              "gemm_dtype", sb_gemm_dtype_name(s->dtype)));
+				if (!(p[q].params = pa)) {
+					sb_points_free(p, q);
+					free(sizes);
+					return SB_ENOMEM;
+				}
 				char ks[24] = "";
 				if (s->K > 1)
 					snprintf(ks, sizeof ks, " of %d ranks", s->K);
@@ -377,10 +406,13 @@ static int pipeline_prepare(struct sb_ctx *x, const struct sb_point *pt)
 		rc = sb_bufs_reserve(c, &s->ready, READY, 0, pt->label);
 	if (rc == 0)
 		rc = c->be->fill(c, s->act.send, pt->count, SB_INT32, 0);
-	s->nsteps = s->nlat_f = s->nlat_b = s->npost = s->ndone = 0; /* a new point */
+	s->P = (int)sb_param_int(pt, "stages");
+	s->M = (int)sb_param_int(pt, "microbatches");
+	for (int j = 0; j < S_COUNT; j++) /* a new point */
+		sb_series_reset(&s->ser[j]);
 	s->offset[0] = s->offset[1] = 0;
-	if (rc == 0 && s->handoff && c->be->ctl_clock_offset)
-		rc = c->be->ctl_clock_offset(c, s->K, &s->offset[0]);
+	if (rc == 0 && s->handoff)
+		rc = sb_ctl_clock_offset_prev(c, s->K, &s->offset[0]);
 	size_t tokens = pt->bytes / (sb_gemm_dtype_size(s->dtype) * s->hidden);
 	void *stream = gpu_stream(c);
 	if (rc == 0 && s->gemm && !s->handoff && s->g.tokens != tokens) {
@@ -398,7 +430,7 @@ static int pipeline_prepare(struct sb_ctx *x, const struct sb_point *pt)
 	if (s->gemm && !s->handoff && stream && !s->peak_tried) {
 		/* Every rank takes part, a failed one too (the others would wait for it). */
 		s->peak_tried = 1;
-		int brc = c->be->barrier(c);
+		int brc = sb_ctl_barrier(c);
 		if (rc == 0 && brc == 0 && c->rank == 0 &&
 		    sb_gemm_peak(stream, s->dtype, PEAK_N, PEAK_REPS, &s->peak, &s->peak_n)) {
 			sb_log_warn(
@@ -408,34 +440,19 @@ static int pipeline_prepare(struct sb_ctx *x, const struct sb_point *pt)
 			s->peak = 0;
 		}
 		if (brc == 0)
-			brc = c->be->barrier(c);
+			brc = sb_ctl_barrier(c);
 		if (rc == 0)
 			rc = brc;
 	}
 	return rc;
 }
 
-static int push(double **v, size_t *n, size_t *cap, double x)
-{
-	if (*n == *cap) {
-		size_t nc = *cap ? 2 * *cap : 256;
-		double *p = realloc(*v, nc * sizeof *p);
-		if (!p)
-			return SB_ENOMEM;
-		*v = p;
-		*cap = nc;
-	}
-	(*v)[(*n)++] = x;
-	return 0;
-}
-
 /* A timed step's record: its compute (forward, backward) and wall time. */
 static int record_step(struct pipe *s, const double busy[2], double wall)
 {
-	size_t n = s->nsteps; /* the three arrays grow together; nsteps counts them */
-	int rc = push(&s->busy, &n, &s->capbusy, busy[0] + busy[1]);
-	if (rc == 0 && (n = s->nsteps, rc = push(&s->fbusy, &n, &s->capfbusy, busy[0])) == 0)
-		rc = push(&s->wall, &s->nsteps, &s->capwall, wall);
+	int rc = sb_series_add(&s->ser[S_BUSY], busy[0] + busy[1]);
+	if (rc == 0 && (rc = sb_series_add(&s->ser[S_FBUSY], busy[0])) == 0)
+		rc = sb_series_add(&s->ser[S_WALL], wall);
 	return rc;
 }
 
@@ -446,12 +463,16 @@ static int work(struct sb_ctx *x, int backward, double *busy)
 	struct pipe *s = x->state;
 	double t = 0;
 	int rc;
-	if (!s->gemm) {
+	if (!s->gemm && x->comm->be->spend) { /* a virtual clock: the work takes no real time */
+		t = backward ? s->bwd : s->fwd;
+		x->comm->be->spend(x->comm, t);
+		rc = 0;
+	} else if (!s->gemm) {
 		rc = sb_spin(gpu_stream(x->comm), backward ? s->bwd : s->fwd, &t);
 	} else {
-		double t0 = sb_now();
+		double t0 = sb_comm_now(x->comm);
 		rc = backward ? sb_gemm_backward(&s->g) : sb_gemm_forward(&s->g);
-		t = sb_now() - t0;
+		t = sb_comm_now(x->comm) - t0;
 	}
 	busy[backward] += t;
 	return rc;
@@ -509,12 +530,12 @@ static int xfer(struct sb_ctx *x, const struct sb_point *pt, void *out, int to, 
 		return 0;
 	if (s->checking && to != SB_NO_PEER && (rc = stamp(s, c, out, pt, mb_out, dir_out)))
 		return rc;
-	double t0 = sb_now();
+	double t0 = sb_comm_now(c);
 	rc = c->be->sendrecv(c, to != SB_NO_PEER ? out : NULL, to, from != SB_NO_PEER ? in : NULL,
 	                     from, pt->bytes);
 	if (rc == 0)
 		rc = sb_comm_sync(c);
-	double t = sb_now();
+	double t = sb_comm_now(c);
 	s->t_post = t0;
 	s->t_done = t;
 	if (rc || from == SB_NO_PEER)
@@ -522,8 +543,7 @@ static int xfer(struct sb_ctx *x, const struct sb_point *pt, void *out, int to, 
 	if (s->checking)
 		return verify(s, c, in, pt, mb_in, dir_in, from);
 	if (x->timed && !s->handoff)
-		rc = dir_in ? push(&s->lat_b, &s->nlat_b, &s->caplat_b, t - t0)
-		            : push(&s->lat_f, &s->nlat_f, &s->caplat_f, t - t0);
+		rc = sb_series_add(&s->ser[dir_in ? S_LAT_B : S_LAT_F], t - t0);
 	return rc;
 }
 
@@ -532,7 +552,7 @@ static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
 	struct pipe *s = x->state;
 	struct sb_comm *c = x->comm;
 	/* This rank's stage: r / K, handing off to the same lane of the next stage. */
-	int K = s->K, r = c->rank / K, P = pt->stages, M = pt->microbatches, rc = 0;
+	int K = s->K, r = c->rank / K, P = s->P, M = s->M, rc = 0;
 	int prev = r > 0 ? c->rank - K : SB_NO_PEER, next = r < P - 1 ? c->rank + K : SB_NO_PEER;
 	if (r >= P) /* not a stage of this point: idle (its figures leave such ranks out) */
 		return 0;
@@ -547,12 +567,12 @@ static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
 			rc = sb_comm_sync(c);
 		if (rc == 0 && (rc = xfer(x, pt, a_out, next, 0, 0, a_in, prev, 0, 0)) == 0 &&
 		    x->timed && !s->checking &&
-		    (rc = push(&s->post, &s->npost, &s->cappost, s->t_post)) == 0)
-			rc = push(&s->done, &s->ndone, &s->capdone, s->t_done);
+		    (rc = sb_series_add(&s->ser[S_POST], s->t_post)) == 0)
+			rc = sb_series_add(&s->ser[S_DONE], s->t_done);
 		return rc;
 	}
 
-	double t0 = sb_now(), busy[2] = {0, 0}; /* forward, backward compute */
+	double t0 = sb_comm_now(c), busy[2] = {0, 0}; /* forward, backward compute */
 	int fm = 0, bm = 0; /* forward / backward micro-batches done */
 	/* The transfers of the schedules, in Megatron's names; each checks rc first. */
 #define RECV_FWD() (rc ? rc : xfer(x, pt, NULL, SB_NO_PEER, 0, 0, a_in, prev, fm, 0))
@@ -610,7 +630,7 @@ static int pipeline_step(struct sb_ctx *x, const struct sb_point *pt)
 #undef FWD
 #undef BWD
 	if (rc == 0 && x->timed && !s->checking)
-		rc = record_step(s, busy, sb_now() - t0);
+		rc = record_step(s, busy, sb_comm_now(c) - t0);
 	return rc;
 }
 
@@ -626,79 +646,40 @@ static int pipeline_check(struct sb_ctx *x, const struct sb_point *pt, unsigned 
 	return rc;
 }
 
-/* K arrays of doubles from every rank at rank 0 (text through the control plane, once per
- * point). There out[r * k + j] is rank r's array j (malloc'd, n[r * k + j] values); NULL and
- * 0 elsewhere. Free with free_sets. */
+/* k of this point's series of every rank at rank 0, as the driver gathered them
+ * (x->gathered): there v[r * k + j] is rank r's values of series idx[j] (n[r * k + j] of
+ * them), views into the gathered pools; NULL elsewhere. Free with free_sets. */
 struct sets {
-	double **v;
+	const double **v;
 	size_t *n;
-	int count;
 };
 
 static void free_sets(struct sets *g)
 {
-	for (int i = 0; g->v && i < g->count; i++)
-		free(g->v[i]);
 	free(g->v);
 	free(g->n);
 	memset(g, 0, sizeof *g);
 }
 
-static int gather_sets(struct sb_comm *c, int k, const double *const *v, const size_t *n,
-                       struct sets *g)
+static int sets_of(const struct sb_ctx *x, int k, const int *idx, struct sets *g)
 {
-	size_t len = 1;
-	for (int j = 0; j < k; j++)
-		len += 24 * (n[j] + 1);
-	char *text = malloc(len), **parts = NULL;
-	if (!text)
-		return SB_ENOMEM;
-	size_t l = 0;
-	for (int j = 0; j < k; j++) {
-		l += (size_t)sprintf(text + l, "%zu ", n[j]);
-		for (size_t i = 0; i < n[j]; i++)
-			l += (size_t)sprintf(text + l, "%.17g ", v[j][i]);
-	}
-	text[l] = '\0';
-	int rc = c->be->ctl_gatherv(c, text, &parts);
-	free(text);
 	memset(g, 0, sizeof *g);
-	if (rc || c->rank != 0)
-		return rc;
-	g->count = c->size * k;
-	g->v = calloc((size_t)g->count, sizeof *g->v);
-	g->n = calloc((size_t)g->count, sizeof *g->n);
-	if (!g->v || !g->n)
-		rc = SB_ENOMEM;
-	for (int r = 0; r < c->size && rc == 0; r++) {
-		char *p = parts[r], *end;
-		for (int j = 0; j < k && rc == 0; j++) {
-			size_t m = strtoull(p, &end, 10), q = 0;
-			p = end;
-			double *d = malloc((m ? m : 1) * sizeof *d);
-			if (!d) {
-				rc = SB_ENOMEM;
-				break;
-			}
-			for (; q < m; q++, p = end) {
-				d[q] = strtod(p, &end);
-				if (end == p)
-					break;
-			}
-			g->v[r * k + j] = d;
-			g->n[r * k + j] = q;
-		}
-	}
-	sb_strv_free(parts, c->size);
-	if (rc)
+	if (!x->gathered)
+		return 0;
+	int R = x->gathered[0].nranks;
+	g->v = calloc((size_t)R * (size_t)k, sizeof *g->v);
+	g->n = calloc((size_t)R * (size_t)k, sizeof *g->n);
+	if (!g->v || !g->n) {
 		free_sets(g);
-	return rc;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+		return SB_ENOMEM;
+	}
+	for (int r = 0; r < R; r++)
+		for (int j = 0; j < k; j++) {
+			const struct sb_series_all *a = &x->gathered[idx[j]];
+			g->v[r * k + j] = a->pool + a->off[r];
+			g->n[r * k + j] = a->n[r];
+		}
+	return 0;
 }
 
 /* Nearest-rank percentile of v (sorted in place). */
@@ -706,17 +687,27 @@ static double pct(double *v, size_t n, double p)
 {
 	if (n == 0)
 		return NAN;
-	qsort(v, n, sizeof *v, cmp_double);
+	sb_stats_sort(v, n);
 	return sb_stats_percentile(v, n, p);
 }
 
 /* Append n values to a pool (rank 0). */
 static int pool_add(double **pool, size_t *n, size_t *cap, const double *v, size_t k)
 {
-	int rc = 0;
-	for (size_t i = 0; i < k && rc == 0; i++)
-		rc = push(pool, n, cap, v[i]);
-	return rc;
+	if (*n + k > *cap) {
+		size_t nc = *cap ? *cap : 256;
+		while (*n + k > nc)
+			nc *= 2;
+		double *p = realloc(*pool, nc * sizeof *p);
+		if (!p)
+			return SB_ENOMEM;
+		*pool = p;
+		*cap = nc;
+	}
+	if (k)
+		memcpy(*pool + *n, v, k * sizeof *v);
+	*n += k;
+	return 0;
 }
 
 static void set_num(json_t *o, const char *key, double v)
@@ -732,12 +723,12 @@ static void set_num(json_t *o, const char *key, double v)
  * half round trip does. */
 static size_t handoff_lat(const struct sets *g, int snd, int rcv, double off, double *lat)
 {
-	const double *sp = g->v[snd * 3 + 0], *rp = g->v[rcv * 3 + 0], *rd = g->v[rcv * 3 + 1];
-	size_t n = g->n[snd * 3 + 0];
-	if (g->n[rcv * 3 + 0] < n)
-		n = g->n[rcv * 3 + 0];
-	if (g->n[rcv * 3 + 1] < n)
-		n = g->n[rcv * 3 + 1];
+	const double *sp = g->v[snd * 2 + 0], *rp = g->v[rcv * 2 + 0], *rd = g->v[rcv * 2 + 1];
+	size_t n = g->n[snd * 2 + 0];
+	if (g->n[rcv * 2 + 0] < n)
+		n = g->n[rcv * 2 + 0];
+	if (g->n[rcv * 2 + 1] < n)
+		n = g->n[rcv * 2 + 1];
 	for (size_t i = 0; i < n; i++) {
 		double start = sp[i] - off > rp[i] ? sp[i] - off : rp[i];
 		lat[i] = rd[i] - start;
@@ -745,21 +736,58 @@ static size_t handoff_lat(const struct sets *g, int snd, int rcv, double off, do
 	return n;
 }
 
+/* The pair class boundary b -> b+1 crosses: the widest of its K rank pairs (rank 0, from
+ * where the ranks sit; NULL where that is unknown). */
+static const char *boundary_span(const struct sb_ctx *x, int b)
+{
+	const struct pipe *s = x->state;
+	const struct sb_topo *t = x->topo;
+	if (!t || t->nranks < (b + 2) * s->K)
+		return NULL;
+	enum sb_pair w = SB_PAIR_SAME_CORE;
+	for (int j = 0; j < s->K; j++) {
+		enum sb_pair q =
+		    sb_topo_pair(&t->ranks[b * s->K + j], &t->ranks[(b + 1) * s->K + j]);
+		w = q > w ? q : w;
+	}
+	return sb_pair_name(w);
+}
+
+/* A boundary's record: from, to, the pair class, then its figures. */
+static json_t *boundary_new(const struct sb_ctx *x, int b)
+{
+	json_t *o = json_pack("{s:i,s:i}", "from", b, "to", b + 1);
+	const char *span = boundary_span(x, b);
+	if (o && span)
+		json_object_set_new(o, "span", json_string(span));
+	return o;
+}
+
 static int handoff_metrics(struct sb_ctx *x, const struct sb_point *pt, struct sb_metric *m)
 {
 	struct pipe *s = x->state;
 	struct sb_comm *c = x->comm;
-	int P = pt->stages, K = s->K, rc = 0;
+	int P = s->P, K = s->K, rc = 0;
 	double off = 0;
-	if (c->be->ctl_clock_offset && (rc = c->be->ctl_clock_offset(c, s->K, &s->offset[1])) == 0)
+	if ((rc = sb_ctl_clock_offset_prev(c, s->K, &s->offset[1])) == 0)
 		off = 0.5 * (s->offset[0] + s->offset[1]);
 	if (rc)
 		return rc;
-	const double *v[3] = {s->post, s->done, &off};
-	size_t n[3] = {s->npost, s->ndone, 1};
-	struct sets g;
-	if ((rc = gather_sets(c, 3, v, n, &g)) || c->rank != 0)
+	/* Every rank's clock offset at rank 0, beside the posts and completions the driver
+	 * gathered. */
+	struct sb_series os;
+	struct sb_series_all oa = {0};
+	sb_series_init(&os, "clock_offset", "s");
+	static const int idx[2] = {S_POST, S_DONE};
+	struct sets g = {0};
+	if ((rc = sb_series_add(&os, off)) == 0 && (rc = sb_series_gather(c, &os, 1, &oa)) == 0 &&
+	    c->rank == 0)
+		rc = sets_of(x, 2, idx, &g);
+	sb_series_free(&os);
+	if (rc || c->rank != 0) {
+		sb_series_all_free(&oa);
 		return rc;
+	}
 	double *pool = NULL, *lat = NULL;
 	size_t np = 0, cap = 0;
 	json_t *bl = json_array();
@@ -768,7 +796,7 @@ static int handoff_metrics(struct sb_ctx *x, const struct sb_point *pt, struct s
 		size_t k = 0, most = 0;
 		double o = 0;
 		for (int j = 0; j < K; j++)
-			most += g.n[(b * K + j) * 3];
+			most += g.n[(b * K + j) * 2];
 		free(lat);
 		if (!(lat = malloc((most + 1) * sizeof *lat))) {
 			rc = SB_ENOMEM;
@@ -776,12 +804,12 @@ static int handoff_metrics(struct sb_ctx *x, const struct sb_point *pt, struct s
 		}
 		for (int j = 0; j < K; j++) {
 			int snd = b * K + j, rcv = snd + K;
-			double oj = g.n[rcv * 3 + 2] ? g.v[rcv * 3 + 2][0] : 0;
+			double oj = oa.n[rcv] ? oa.pool[oa.off[rcv]] : 0;
 			o = fabs(oj) > fabs(o) ? oj : o;
 			k += handoff_lat(&g, snd, rcv, oj, lat + k);
 		}
 		rc = pool_add(&pool, &np, &cap, lat, k);
-		json_t *bo = json_object();
+		json_t *bo = boundary_new(x, b);
 		double p50 = pct(lat, k, 50);
 		set_num(bo, "handoff_p50", p50);
 		set_num(bo, "handoff_p99", pct(lat, k, 99));
@@ -797,21 +825,21 @@ static int handoff_metrics(struct sb_ctx *x, const struct sb_point *pt, struct s
 	free(lat);
 	free(pool);
 	free_sets(&g);
+	sb_series_all_free(&oa);
 	return rc;
 }
 
 /* A schedule's handoffs per boundary b -> b+1: the forward receipts of stage b+1 and, in
  * training, the backward receipts of stage b; pooled for the point's own figures. */
-static int schedule_handoffs(struct sb_ctx *x, const struct sb_point *pt, struct sb_metric *m)
+static int schedule_handoffs(struct sb_ctx *x, struct sb_metric *m)
 {
 	struct pipe *s = x->state;
 	struct sb_comm *c = x->comm;
-	int P = pt->stages, K = s->K, rc, on = c->rank < P * K;
-	const double *v[2] = {s->lat_f, s->lat_b};
-	size_t n[2] = {on ? s->nlat_f : 0, on ? s->nlat_b : 0};
+	int P = s->P, K = s->K, rc = 0;
+	static const int idx[2] = {S_LAT_F, S_LAT_B};
 	struct sets g;
-	if ((rc = gather_sets(c, 2, v, n, &g)) || c->rank != 0)
-		return rc;
+	if (c->rank != 0 || (rc = sets_of(x, 2, idx, &g)))
+		return c->rank != 0 ? 0 : rc;
 	double *pool = NULL;
 	size_t np = 0, cap = 0;
 	json_t *bl = json_array();
@@ -828,7 +856,7 @@ static int schedule_handoffs(struct sb_ctx *x, const struct sb_point *pt, struct
 		}
 		if (rc == 0 && (rc = pool_add(&pool, &np, &cap, f, nf)) == 0)
 			rc = pool_add(&pool, &np, &cap, bw, nb);
-		json_t *bo = json_object();
+		json_t *bo = boundary_new(x, b);
 		set_num(bo, "handoff_p50", pct(f, nf, 50));
 		set_num(bo, "handoff_p99", pct(f, nf, 99));
 		json_object_set_new(bo, "n", json_integer((json_int_t)nf));
@@ -849,66 +877,6 @@ static int schedule_handoffs(struct sb_ctx *x, const struct sb_point *pt, struct
 	return rc;
 }
 
-/* The compute-only makespan (bench.h). Each stage runs its operations in the schedule's
- * order (GPipe: all forwards, then all backwards; 1F1B: warm-up forwards, steady pairs,
- * cool-down backwards); a forward waits for the previous stage's forward of that micro-batch, a
- * backward for the next stage's backward. Exact for unequal stages too, where (M+P-1) x (f + b)
- * is only the equal-stage case. */
-double sb_pipeline_makespan(int P, int M, int fwd_first, int training, const double *f,
-                            const double *b)
-{
-	if (!training) /* forwards only: every order is GPipe's */
-		fwd_first = 1;
-	size_t n = (size_t)P * (size_t)M;
-	double *ff = malloc(n * sizeof *ff), *fbk = malloc(n * sizeof *fbk),
-	       *clock = calloc((size_t)P, sizeof *clock);
-	int *pos = calloc((size_t)P, sizeof *pos), nops = training ? 2 * M : M;
-	double span = NAN;
-	if (!ff || !fbk || !clock || !pos)
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		ff[i] = fbk[i] = -1;
-	for (int progress = 1, left = P * nops; progress && left > 0;) {
-		progress = 0;
-		for (int r = 0; r < P; r++) {
-			int warm = P - r - 1 < M ? P - r - 1 : M;
-			while (pos[r] < nops) {
-				/* The k-th operation of stage r: backward (1) or forward (0), mb.
-				 */
-				int k = pos[r], bwd, mb;
-				if (fwd_first || k < warm) {
-					bwd = k >= M, mb = bwd ? k - M : k;
-				} else if (k < warm + 2 * (M - warm)) {
-					int j = k - warm; /* steady: F(warm + j/2), B(j/2) */
-					bwd = j % 2, mb = bwd ? j / 2 : warm + j / 2;
-				} else {
-					bwd = 1, mb = k - warm - (M - warm); /* cool-down */
-				}
-				double dep = 0;
-				if (!bwd && r > 0)
-					dep = ff[(size_t)(r - 1) * M + mb];
-				else if (bwd && r < P - 1)
-					dep = fbk[(size_t)(r + 1) * M + mb];
-				if (dep < 0)
-					break;
-				double t = (clock[r] > dep ? clock[r] : dep) + (bwd ? b[r] : f[r]);
-				(bwd ? fbk : ff)[(size_t)r * M + mb] = t;
-				clock[r] = t;
-				pos[r]++, left--, progress = 1;
-			}
-		}
-		if (left == 0)
-			for (int r = 0; r < P; r++)
-				span = r == 0 || clock[r] > span ? clock[r] : span;
-	}
-out:
-	free(ff);
-	free(fbk);
-	free(clock);
-	free(pos);
-	return span;
-}
-
 /* Per step i of the point, from every stage's record at rank 0: the step's time T_i (the
  * slowest rank's), each rank's idle share (T_i - busy) / T_i, and the compute critical path
  * C_i, the schedule played with each stage's mean forward and backward of that step and no
@@ -918,16 +886,15 @@ out:
  * slower while the other stage computes too, and a preempted step must not shift the others.
  * The compute description (x->detail) gives each stage's median per micro-batch (over its
  * ranks and the steps), the slowest stage's, and the median C_i. */
-static int schedule_figures(struct sb_ctx *x, const struct sb_point *pt, struct sb_metric *m)
+static int schedule_figures(struct sb_ctx *x, struct sb_metric *m)
 {
 	struct pipe *s = x->state;
 	struct sb_comm *c = x->comm;
-	int P = pt->stages, M = pt->microbatches, K = s->K, R = P * K, rc;
-	const double *v[3] = {s->busy, s->fbusy, s->wall};
-	size_t mine = c->rank < R ? s->nsteps : 0, n[3] = {mine, mine, mine};
+	int P = s->P, M = s->M, K = s->K, R = P * K, rc = 0;
+	static const int idx[3] = {S_BUSY, S_FBUSY, S_WALL};
 	struct sets g;
-	if ((rc = gather_sets(c, 3, v, n, &g)) || c->rank != 0)
-		return rc;
+	if (c->rank != 0 || (rc = sets_of(x, 3, idx, &g)))
+		return c->rank != 0 ? 0 : rc;
 	size_t ns = SIZE_MAX;
 	for (int r = 0; r < R; r++)
 		for (int j = 0; j < 3; j++)
@@ -1018,40 +985,73 @@ out:
 	return rc;
 }
 
-static size_t pipeline_metrics(struct sb_ctx *x, const struct sb_point *pt,
-                               const struct sb_summary *sum, struct sb_metric *m)
+/* The figures, in the table's order, filled by the helpers above by index. */
+static int pipeline_metrics(struct sb_ctx *x, const struct sb_point *pt,
+                            const struct sb_summary *sum, struct sb_metrics *out)
 {
 	struct pipe *s = x->state;
 	static const char *const names[] = {"handoff_p50",    "handoff_p99",  "bandwidth",
 	                                    "bubble",         "bubble_ideal", "exposed",
 	                                    "microbatch_rate"};
 	static const char *const units[] = {"s", "s", "B/s", "1", "1", "s", "1/s"};
-	size_t k = sizeof names / sizeof *names;
-	for (size_t i = 0; i < k; i++)
+	enum { K = sizeof names / sizeof *names };
+	struct sb_metric m[K];
+	for (size_t i = 0; i < K; i++)
 		m[i] = (struct sb_metric){names[i], units[i], NAN};
-	if (!s) /* asked for the names only (the table's header) */
-		return k;
-	int P = pt->stages;
-	double step = sum->median;
-	if (s->handoff) {
+	int rc = 0;
+	if (!s) {
+		/* asked for the names only (the table's header) */
+	} else if (s->handoff) {
 		/* The isolated handoff: every boundary at once; the step is one handoff. Its
 		 * latency is taken per boundary from both sides' clocks (handoff_lat). */
-		if (handoff_metrics(x, pt, m))
-			sb_log_warn("%s: per-boundary handoff times could not be gathered",
-			            pt->label);
-		return k;
+		rc = handoff_metrics(x, pt, m);
+	} else {
+		int P = s->P, M = s->M;
+		double step = sum->median;
+		double handoffs = (double)(P - 1) * s->K * M * (s->training ? 2 : 1);
+		m[2].value = handoffs * (double)pt->bytes / step;
+		m[4].value = (double)(P - 1) / (M + P - 1);
+		m[6].value = M / step;
+		/* From the series the driver gathered (rank 0); a fault is the point's. */
+		if ((rc = schedule_handoffs(x, m)) == 0)
+			rc = schedule_figures(x, m);
 	}
-	int M = pt->microbatches;
-	double handoffs = (double)(P - 1) * s->K * M * (s->training ? 2 : 1);
-	m[2].value = handoffs * (double)pt->bytes / step;
-	m[4].value = (double)(P - 1) / (M + P - 1);
-	m[6].value = M / step;
-	if (schedule_handoffs(x, pt, m))
-		sb_log_warn("%s: per-boundary handoff times could not be gathered", pt->label);
-	if (schedule_figures(x, pt, m))
-		sb_log_warn("%s: the stages' compute and idle times could not be gathered",
-		            pt->label);
-	return k;
+	for (size_t i = 0; i < K && rc == 0; i++)
+		rc = sb_metric_add(out, m[i].name, m[i].unit, m[i].value);
+	return rc;
+}
+
+/* Under a row of more than one boundary: each boundary's figures (the table_extra hook). */
+static void pipeline_table_extra(FILE *f, const json_t *rec)
+{
+	const json_t *bl = json_object_get(rec, "boundaries");
+	if (json_array_size(bl) < 2)
+		return;
+	static const struct {
+		const char *key, *unit;
+		double scale;
+	} cols[] = {
+	    {"handoff_p50", "us", 1e6},  {"handoff_p99", "us", 1e6},
+	    {"bandwidth", "GB/s", 1e-9}, {"n", "", 1},
+	    {"backward_p50", "us", 1e6}, {"backward_p99", "us", 1e6},
+	    {"backward_n", "", 1},       {"clock_offset", "us", 1e6},
+	};
+	size_t i;
+	const json_t *bo;
+	json_array_foreach(bl, i, bo)
+	{
+		const char *span = json_string_value(json_object_get(bo, "span"));
+		fprintf(f, "#   boundary %zu->%zu %-12s", i, i + 1, span ? span : "?");
+		for (size_t k = 0; k < sizeof cols / sizeof *cols; k++) {
+			const json_t *v = json_object_get(bo, cols[k].key);
+			if (json_is_number(v))
+				fprintf(f, " %s %.*f%s%s", cols[k].key, *cols[k].unit ? 3 : 0,
+				        json_number_value(v) * cols[k].scale,
+				        *cols[k].unit ? " " : "", cols[k].unit);
+		}
+		fputc('\n', f);
+	}
+	fflush(f);
 }
 
 /* Data-path memory of a rank at pt: the activation's send and receive buffers (the gradient's
@@ -1079,16 +1079,18 @@ static void pipeline_teardown(struct sb_ctx *x)
 	sb_bufs_release(x->comm, &s->grad);
 	sb_bufs_release(x->comm, &s->ready);
 	sb_gemm_free(&s->g);
-	free(s->busy);
-	free(s->wall);
-	free(s->fbusy);
-	free(s->lat_f);
-	free(s->lat_b);
-	free(s->post);
-	free(s->done);
+	for (int j = 0; j < S_COUNT; j++)
+		sb_series_free(&s->ser[j]);
 	free(s);
 	x->state = NULL;
 }
+
+/* The table's leading columns: what a point is. */
+static const struct sb_column pipeline_columns[] = {
+    {"size(B)", "bytes", -10, NULL, NULL}, {"stages", "stages", 6, NULL, NULL},
+    {"M", "microbatches", 4, NULL, NULL},  {"schedule", "schedule", 8, NULL, NULL},
+    {"train", "training", 5, "yes", "no"}, {NULL, NULL, 0, NULL, NULL},
+};
 
 const struct sb_bench sb_bench_pipeline = {
     .name = "pipeline",
@@ -1096,6 +1098,7 @@ const struct sb_bench sb_bench_pipeline = {
     .min_ranks = 2,
     .flags = SB_BENCH_CAN_CHECK | SB_BENCH_SELF_TIMED,
     .opts = pipeline_opts,
+    .columns = pipeline_columns,
     .validate = pipeline_validate,
     .setup = pipeline_setup,
     .points = pipeline_points,
@@ -1103,6 +1106,7 @@ const struct sb_bench sb_bench_pipeline = {
     .step = pipeline_step,
     .check = pipeline_check,
     .metrics = pipeline_metrics,
+    .table_extra = pipeline_table_extra,
     .teardown = pipeline_teardown,
     .mem_need = pipeline_mem_need,
 };

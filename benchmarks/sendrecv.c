@@ -60,14 +60,13 @@ static int sendrecv_check(struct sb_ctx *x, const struct sb_point *pt, unsigned 
 	return c->be->check_rank(c, b->recv, pt->count, pt->dtype, prev, iter, wrong);
 }
 
-static size_t sendrecv_metrics(struct sb_ctx *x, const struct sb_point *pt,
-                               const struct sb_summary *s, struct sb_metric *m)
+static int sendrecv_metrics(struct sb_ctx *x, const struct sb_point *pt,
+                            const struct sb_summary *s, struct sb_metrics *m)
 {
 	(void)x;
 	double algbw = (double)pt->bytes / s->median;
-	m[0] = (struct sb_metric){"algbw", "B/s", algbw};
-	m[1] = (struct sb_metric){"busbw", "B/s", algbw};
-	return 2;
+	int rc = sb_metric_add(m, "algbw", "B/s", algbw);
+	return rc ? rc : sb_metric_add(m, "busbw", "B/s", algbw);
 }
 
 /* A send and a receive buffer of the message's size. */

@@ -1,7 +1,9 @@
 /* The explicit list of backends compiled into this build. */
 #include "comm.h"
+#include "error.h"
 #include "timer.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,9 +73,69 @@ double sb_comm_now(struct sb_comm *c)
 	return c->be->now ? c->be->now(c) : sb_now();
 }
 
+static int split(struct sb_comm *parent, int color, int key, int group, struct sb_comm *child)
+{
+	if (child == parent) {
+		sb_log_fault("sb_comm_split: the child must be another struct than its parent");
+		return SB_EINVAL;
+	}
+	*child = *parent; /* backend, host, device, options: the parent's */
+	child->priv = NULL;
+	child->rank = -1;
+	child->size = 0;
+	if (!parent->be->split) {
+		sb_log_usage("backend %s cannot split its world into groups", parent->be->name);
+		return SB_ENOTSUP;
+	}
+	return parent->be->split(parent, color < 0 ? SB_COMM_UNDEFINED : color, key, group, child);
+}
+
+int sb_comm_split(struct sb_comm *parent, int color, int key, struct sb_comm *child)
+{
+	return split(parent, color, key, 0, child);
+}
+
+int sb_comm_split_by(struct sb_comm *parent, int (*color_of)(int rank, void *arg), void *arg,
+                     struct sb_comm *child)
+{
+	int mine = color_of(parent->rank, arg), group = 0;
+	for (int r = 0; mine >= 0 && r < parent->size; r++)
+		group += color_of(r, arg) == mine;
+	int rc = split(parent, mine, parent->rank, group, child);
+	if (rc == 0 && mine >= 0 && child->size != group) {
+		/* The function answered differently on another rank. */
+		sb_log_fault("sb_comm_split_by: a group of %d ranks, its color function counts %d",
+		             child->size, group);
+		sb_comm_free(child);
+		return SB_EINVAL;
+	}
+	return rc;
+}
+
+void sb_comm_free(struct sb_comm *child)
+{
+	if (child->priv && child->be && child->be->split_free)
+		child->be->split_free(child);
+	child->priv = NULL;
+	child->rank = -1;
+	child->size = 0;
+}
+
 void sb_strv_free(char **v, int n)
 {
 	for (int i = 0; v && i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+int sb__ctl_post_check(struct sb_comm *c, const char *what, size_t bytes, int peer, int any,
+                       int tag)
+{
+	if (bytes > INT_MAX || tag < (any ? SB_ANY_TAG : 0) || tag > SB_TAG_MAX ||
+	    peer >= c->size || peer < (any ? SB_ANY_SOURCE : 0) || (any && peer == SB_NO_PEER)) {
+		sb_log_fault("%s: %zu bytes, peer %d of %d, tag %d: out of range", what, bytes,
+		             peer, c->size, tag);
+		return SB_EINVAL;
+	}
+	return 0;
 }

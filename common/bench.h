@@ -7,9 +7,12 @@
 
 #include "comm.h"
 #include "options.h"
+#include "result.h"
+#include "series.h"
 #include "stats.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* One measured configuration. */
 struct sb_point {
@@ -19,14 +22,28 @@ struct sb_point {
 	enum sb_dtype dtype;
 	const char *op; /* "sum", or "-" where no reduction happens */
 	int inplace;
-	/* Pipeline points (0 elsewhere): stages, micro-batches, schedule, training, compute;
-	 * stage_ranks: ranks per stage (stage s is ranks s x K .. s x K + K-1; 0 or 1: one). */
-	int stages, microbatches, training, stage_ranks;
-	char schedule[16];
-	double compute; /* seconds of forward compute per micro-batch and stage */
-	int hidden; /* gemm compute: the weight is hidden x hidden (0: busy work) */
-	int gemm_esize; /* gemm compute: bytes per element of the activation (4 fp32, 2 bf16) */
+	/* The benchmark's own parameters of this point (a pipeline's stages, micro-batches,
+	 * schedule...), a JSON object it fills in its points hook, or NULL. The record's `params`
+	 * are the fields above merged with these; the table's leading columns may name them. */
+	json_t *params;
 };
+
+/* A point's own parameter by name (sb_point.params): 0, 0.0 or NULL when absent. */
+long long sb_param_int(const struct sb_point *pt, const char *key);
+double sb_param_double(const struct sb_point *pt, const char *key);
+const char *sb_param_str(const struct sb_point *pt, const char *key);
+/* Free an array of points and their parameters. */
+void sb_points_free(struct sb_point *pts, size_t n);
+
+/* A leading column of the table: its title, the key of the point's record `params` it shows,
+ * its width, and for a boolean the words for true and false. */
+struct sb_column {
+	const char *title, *key;
+	int width;
+	const char *yes, *no;
+};
+
+struct sb_topo;
 
 /* What every hook sees. */
 struct sb_ctx {
@@ -38,15 +55,26 @@ struct sb_ctx {
 	 * a pipeline's per-boundary figures under "boundaries". The driver hands it to the report
 	 * and releases it. */
 	json_t *detail;
+	/* Where the ranks sit (rank 0; NULL elsewhere and where unknown): for a benchmark's own
+	 * per-pair labels, such as the pair class of a pipeline's boundaries. */
+	const struct sb_topo *topo;
+	/* A self-timed benchmark's series (series.h), set in its setup: the driver empties them
+	 * before each point, gathers them at rank 0 after it (gathered[j] for series[j], there
+	 * only, while the metrics hook runs) and writes their summaries in the point record. The
+	 * benchmark adds values while x->timed. */
+	struct sb_series *series;
+	size_t nseries;
+	const struct sb_series_all *gathered;
 };
 
-#define SB_METRICS_MAX 8
-
-/* A derived figure for the table and the record: value in `unit` (SI: B/s, s). */
-struct sb_metric {
-	const char *name; /* record key, e.g. "busbw" */
-	const char *unit; /* "B/s" */
-	double value;
+/* What makes a self-timed point valid (DESIGN.md): the median's CI, as for every driver-timed
+ * point, or a minimum duration and count (MLPerf LoadGen's rule: enough time, and enough
+ * values of every series for its percentiles). */
+enum sb_validity_kind { SB_VALID_MEDIAN_CI, SB_VALID_DURATION };
+struct sb_validity {
+	enum sb_validity_kind kind;
+	double min_duration; /* seconds of timed steps */
+	size_t min_count; /* values of each series, over all ranks */
 };
 
 #define SB_BENCH_CAN_CHECK 0x1u
@@ -54,13 +82,18 @@ struct sb_metric {
 /* Its figures come from its own timing inside the step (the pipeline): one measurement per
  * point, no --rounds pooling and no pipelined batches of steps on GPU backends. */
 #define SB_BENCH_SELF_TIMED 0x4u
+#define SB_BENCH_TEST_ONLY 0x8u /* exercises the harness; listed as such */
 
 struct sb_bench {
 	const char *name;
 	const char *summary;
-	int min_ranks;
+	int min_ranks; /* 0 or 1: any world */
 	unsigned flags;
+	struct sb_validity validity; /* zero: the median's CI */
 	const struct sb_opt *opts; /* the benchmark's own options, NULL-name terminated */
+	/* The table's leading columns, NULL-title terminated; NULL: size, count, type, op and
+	 * place (in or out). */
+	const struct sb_column *columns;
 
 	/* Check the options for a world of nranks before anything is written; bad input: a
 	 * one-line message in err and SB_EINVAL. May be NULL. */
@@ -76,11 +109,15 @@ struct sb_bench {
 	/* One check iteration (untimed): fill, run, compare. *wrong counts this rank's wrong
 	 * elements. iter varies the data from one check iteration to the next. */
 	int (*check)(struct sb_ctx *x, const struct sb_point *pt, unsigned iter, size_t *wrong);
-	/* Derived metrics from the summary of the per-iteration times; returns how many. Called on
-	 * every rank (it may use the control plane); with x->state NULL it only names them. */
-	size_t (*metrics)(struct sb_ctx *x, const struct sb_point *pt, const struct sb_summary *s,
-	                  struct sb_metric *m);
+	/* Derived metrics from the summary of the per-iteration times, appended to m with
+	 * sb_metric_add. Called on every rank (it may use the control plane: a fault there is
+	 * returned, as from every hook); with x->state NULL it only names them (no traffic). */
+	int (*metrics)(struct sb_ctx *x, const struct sb_point *pt, const struct sb_summary *s,
+	               struct sb_metrics *m);
 	void (*teardown)(struct sb_ctx *x);
+	/* Optional: lines of its own under a point's table row (rank 0), from the point's
+	 * record (a pipeline's per-boundary figures). */
+	void (*table_extra)(FILE *f, const json_t *rec);
 	/* Bytes of data-path memory one rank holds at once for pt (its buffers and the
 	 * library's temporaries), so the largest point is checked against memory before the
 	 * run starts. NULL: not checked. */
@@ -99,17 +136,5 @@ struct sb_suite_entry {
 };
 extern const struct sb_suite_entry sb_suite[]; /* ends with a NULL bench */
 const struct sb_bench *sb_bench_find(const char *name);
-
-/* Sizes from the common -b/-e/-f options: b, b*f, b*f^2, ... <= e, each rounded down to a
- * multiple of `align`; sizes below align are skipped. *out is malloc'd. */
-int sb_sizes_from_args(const struct sb_args *a, size_t align, size_t **out, size_t *n, char *err,
-                       size_t errlen);
-
-/* The pipeline's compute-only makespan (benchmarks/pipeline.c): P stages, M micro-batches,
- * stage r's forward f[r] and backward b[r] per micro-batch (b unused unless training), played
- * in GPipe's order (fwd_first; also any forward-only run) or 1F1B's, with free transfers. NAN
- * if memory runs out. */
-double sb_pipeline_makespan(int P, int M, int fwd_first, int training, const double *f,
-                            const double *b);
 
 #endif

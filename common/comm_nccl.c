@@ -7,8 +7,13 @@
  * CUDA events around the step(s) on the stream. With the hold hooks (gpu.h: a blocking kernel
  * holds the stream while the start event, the NCCL calls and the stop event are enqueued, then
  * is released) the events time the device's work alone; without a hold, on an idle stream, the
- * start event fires at once and the event time includes the host's enqueue of the NCCL call. */
+ * start event fires at once and the event time includes the host's enqueue of the NCCL call.
+ *
+ * Groups (sb_comm_split): ncclCommSplit of the world's communicator (NCCL 2.18 and later), or
+ * before that a communicator of the group's own from a new ncclUniqueId; the group shares the
+ * world's GPU, stream, events and hold. */
 #include "comm.h"
+#include "comm_gpu.h"
 #include "comm_mpi.h"
 #include "error.h"
 #include "gpu.h"
@@ -22,15 +27,9 @@
 #include <string.h>
 
 struct nccl_priv {
-	struct sb__mpi mpi; /* first: the control plane (comm_mpi.h) */
+	struct sb__gpucomm base; /* first: comm_gpu.h (the MPI control plane, the GPU) */
 	ncclComm_t nccl;
-	void *stream;
-	int dev;
 	char bus[32];
-	int local; /* ranks of this host on this rank's GPU */
-	int shared; /* most ranks on one GPU, over the job's hosts (NCCL 2.30+ may share) */
-	struct sb_gpu_timer *timer;
-	struct sb_gpu_hold *hold; /* the hold and release hooks */
 	/* -G: the last captured all-reduce and what it was captured for. */
 	struct sb_gpu_graph *graph;
 	const void *g_send;
@@ -59,26 +58,55 @@ static int nccl_fail(const char *what, ncclResult_t r, ncclComm_t comm)
 	return SB_ECOMM;
 }
 
-/* A non-blocking call returns ncclInProgress until the communicator has taken it. */
-static int nccl_wait(struct nccl_priv *p, ncclResult_t r, const char *what)
+/* A non-blocking call returns ncclInProgress until the communicator(s) have taken it: comm,
+ * and also `more` where not NULL (a split: parent and child). */
+static int nccl_wait2(ncclComm_t comm, ncclComm_t more, ncclResult_t r, const char *what)
 {
 	while (r == ncclInProgress) {
-		ncclResult_t st = ncclInProgress;
-		if (ncclCommGetAsyncError(p->nccl, &st) != ncclSuccess)
-			st = ncclInternalError;
-		r = st;
+		ncclResult_t a = ncclSuccess, b = ncclSuccess;
+		if (ncclCommGetAsyncError(comm, &a) != ncclSuccess)
+			a = ncclInternalError;
+		if (more && ncclCommGetAsyncError(more, &b) != ncclSuccess)
+			b = ncclInternalError;
+		r = a != ncclSuccess && a != ncclInProgress      ? a
+		    : b != ncclSuccess && b != ncclInProgress    ? b
+		    : a == ncclInProgress || b == ncclInProgress ? ncclInProgress
+		                                                 : ncclSuccess;
 		if (r == ncclInProgress)
 			sched_yield();
 	}
-	return r == ncclSuccess ? 0 : nccl_fail(what, r, p->nccl);
+	return r == ncclSuccess ? 0 : nccl_fail(what, r, comm);
+}
+
+static int nccl_wait(struct nccl_priv *p, ncclResult_t r, const char *what)
+{
+	return nccl_wait2(p->nccl, NULL, r, what);
 }
 
 /* A failure on this rank after the others have gone on: end the whole job. */
 static int late_fail(struct sb_comm *c, int rc)
 {
 	if (rc && c->size > 1)
-		sb__mpi_abort(c, sb_exit_status(rc));
+		sb_ctl_abort(c, sb_exit_status(rc));
 	return rc;
+}
+
+/* A communicator of c's ranks from a new unique id, made by c's rank 0 and sent over MPI. */
+static int nccl_from_id(struct sb_comm *c, struct nccl_priv *p)
+{
+	ncclUniqueId id;
+	ncclResult_t r = ncclSuccess;
+	if (c->rank == 0 && (r = ncclGetUniqueId(&id)) != ncclSuccess)
+		return late_fail(c, nccl_fail("ncclGetUniqueId", r, NULL));
+	int mrc = MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, p->base.mpi.ctl);
+	if (mrc != MPI_SUCCESS)
+		return late_fail(c, sb__mpi_fail("MPI_Bcast (ncclUniqueId)", mrc));
+	ncclConfig_t cfg = NCCL_CONFIG_INITIALIZER;
+	cfg.blocking = 0;
+	r = ncclCommInitRankConfig(&p->nccl, c->size, id, c->rank, &cfg);
+	if (r != ncclSuccess && r != ncclInProgress)
+		return late_fail(c, nccl_fail("ncclCommInitRankConfig", r, NULL));
+	return late_fail(c, nccl_wait(p, r, "ncclCommInitRankConfig"));
 }
 
 static int nccl_init(struct sb_comm *c)
@@ -87,22 +115,25 @@ static int nccl_init(struct sb_comm *c)
 	if (!p)
 		return SB_ENOMEM;
 	c->priv = p;
-	int rc = sb__mpi_join(c, &p->mpi);
+	int rc = sb__mpi_join(c, &p->base.mpi);
 	if (rc)
 		return rc;
+	struct sb__gpu *g = p->base.gpu = calloc(1, sizeof *g);
 
 	/* Device: every rank must have one, and with NCCL before 2.30 a GPU of its own. */
 	int lr, ls, ver = 0;
 	sb_world_local(&lr, &ls);
 	ncclGetVersion(&ver);
 	char why[512] = "";
-	rc = sb_gpu_select(lr, c->device, &p->dev, why, sizeof why);
+	rc = g ? sb_gpu_select(lr, c->device, &g->dev, why, sizeof why) : SB_ENOMEM;
+	if (!g)
+		snprintf(why, sizeof why, "out of memory");
 	if (rc == 0)
-		rc = sb_gpu_bus_id(p->dev, p->bus, sizeof p->bus);
+		rc = sb_gpu_bus_id(g->dev, p->bus, sizeof p->bus);
 	/* Ranks of this host on one bus id (every rank takes part: a collective). */
 	int other = -1;
-	p->local = sb__gpu_ranks_sharing(c, rc == 0 ? p->bus : "", &other);
-	if (rc == 0 && p->local > 1 && ver < 23000 && !getenv("NCCL_MULTI_RANK_GPU_ENABLE")) {
+	int local = sb__gpu_ranks_sharing(c, rc == 0 ? p->bus : "", &other);
+	if (rc == 0 && local > 1 && ver < 23000 && !getenv("NCCL_MULTI_RANK_GPU_ENABLE")) {
 		snprintf(why, sizeof why,
 		         "local ranks %d and %d of host %.64s both on GPU %s: NCCL %d.%d.%d needs "
 		         "one GPU per rank (2.30 and later share one with "
@@ -112,7 +143,7 @@ static int nccl_init(struct sb_comm *c)
 		rc = SB_EINVAL;
 	}
 	long long bad = rc != 0;
-	sb__mpi_ctl_sum(c, &bad, 1);
+	sb_ctl_sum(c, &bad, 1);
 	if (bad) {
 		/* Bad input or a machine without GPUs: one message, from rank 0 (its own reason,
 		 * or that another rank had none). */
@@ -126,35 +157,21 @@ static int nccl_init(struct sb_comm *c)
 		return rc ? rc : SB_ENOTSUP;
 	}
 	snprintf(c->gpu, sizeof c->gpu, "%s", p->bus);
-	double shared = p->local;
-	sb__mpi_ctl_max(c, &shared, 1);
-	p->shared = (int)shared;
+	g->local = local;
+	double shared = local;
+	sb_ctl_max(c, &shared, 1);
+	g->shared = (int)shared;
 	/* From here a failure on one rank leaves the others in a collective: end the job. */
-	if ((rc = sb_gpu_stream_create(&p->stream)) || (rc = sb_gpu_timer_create(&p->timer)) ||
-	    (rc = sb_gpu_hold_create(&p->hold)))
+	if ((rc = sb__gpu_open(g)))
 		return late_fail(c, rc);
-
-	ncclUniqueId id;
-	ncclResult_t r = ncclSuccess;
-	if (c->rank == 0 && (r = ncclGetUniqueId(&id)) != ncclSuccess)
-		return late_fail(c, nccl_fail("ncclGetUniqueId", r, NULL));
-	int mrc = MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, p->mpi.comm);
-	if (mrc != MPI_SUCCESS)
-		return late_fail(c, sb__mpi_fail("MPI_Bcast (ncclUniqueId)", mrc));
-	ncclConfig_t cfg = NCCL_CONFIG_INITIALIZER;
-	cfg.blocking = 0;
-	r = ncclCommInitRankConfig(&p->nccl, c->size, id, c->rank, &cfg);
-	if (r != ncclSuccess && r != ncclInProgress)
-		return late_fail(c, nccl_fail("ncclCommInitRankConfig", r, NULL));
-	return late_fail(c, nccl_wait(p, r, "ncclCommInitRankConfig"));
+	return nccl_from_id(c, p);
 }
 
-static void nccl_fini(struct sb_comm *c)
+/* The communicator and the -G graph of one communicator (the world's or a group's). */
+static void nccl_close(struct nccl_priv *p)
 {
-	struct nccl_priv *p = c->priv;
-	if (!p)
-		return;
 	sb_gpu_graph_destroy(p->graph);
+	p->graph = NULL;
 	if (p->nccl) {
 		ncclResult_t r = ncclCommFinalize(p->nccl);
 		if ((r == ncclSuccess || r == ncclInProgress) &&
@@ -162,57 +179,84 @@ static void nccl_fini(struct sb_comm *c)
 			ncclCommDestroy(p->nccl);
 		else
 			ncclCommAbort(p->nccl);
+		p->nccl = NULL;
 	}
-	sb_gpu_timer_destroy(p->timer);
-	sb_gpu_hold_destroy(p->hold); /* before its stream */
-	sb_gpu_stream_destroy(p->stream);
-	sb__mpi_leave(&p->mpi);
+}
+
+static void nccl_fini(struct sb_comm *c)
+{
+	struct nccl_priv *p = c->priv;
+	if (!p)
+		return;
+	nccl_close(p);
+	sb__gpu_close(p->base.gpu); /* after the communicator that used its stream */
+	sb__mpi_leave(&p->base.mpi);
 	free(p);
 	c->priv = NULL;
 }
 
-static void *nccl_alloc(struct sb_comm *c, size_t bytes)
+/* ncclCommSplit where the headers and the library both have it (2.18 and later): 0 or an
+ * error; 1 when it is not there to call. Config NULL: the parent's (non-blocking). */
+static int comm_split(struct nccl_priv *pp, int color, int key, struct nccl_priv *p)
 {
-	(void)c;
-	return sb_gpu_malloc(bytes);
+#if NCCL_VERSION_CODE >= NCCL_VERSION(2, 18, 0)
+	int ver = 0;
+	ncclGetVersion(&ver);
+	if (ver >= 21800) {
+		ncclResult_t r = ncclCommSplit(pp->nccl, color < 0 ? NCCL_SPLIT_NOCOLOR : color,
+		                               key, &p->nccl, NULL);
+		if (r != ncclSuccess && r != ncclInProgress)
+			return nccl_fail("ncclCommSplit", r, pp->nccl);
+		return nccl_wait2(pp->nccl, p->nccl, r, "ncclCommSplit");
+	}
+#endif
+	(void)pp, (void)color, (void)key, (void)p;
+	return 1;
 }
 
-static void nccl_free(struct sb_comm *c, void *ptr)
+/* Collective over parent: the MPI split, then ncclCommSplit (every parent rank calls it, those
+ * of no group with NCCL_SPLIT_NOCOLOR) or, before NCCL 2.18, a new unique id per group. */
+static int nccl_split(struct sb_comm *parent, int color, int key, int group, struct sb_comm *child)
 {
-	(void)c;
-	sb_gpu_free(ptr);
+	struct nccl_priv *pp = parent->priv, *p = calloc(1, sizeof *p);
+	(void)group;
+	if (!p)
+		return sb__mpi_nomem(parent, "splitting the world");
+	p->base.gpu = pp->base.gpu;
+	snprintf(p->bus, sizeof p->bus, "%s", pp->bus);
+	int rc = sb__mpi_split(parent, color, key, child, &p->base.mpi);
+	if (rc) {
+		free(p);
+		return late_fail(parent, rc);
+	}
+	if ((rc = comm_split(pp, color, key, p)) == 1)
+		rc = color >= 0 ? nccl_from_id(child, p) : 0;
+	else
+		rc = late_fail(parent, rc);
+	if (rc || color < 0) {
+		nccl_close(p);
+		sb__mpi_leave(&p->base.mpi);
+		free(p);
+		return rc;
+	}
+	child->priv = p;
+	return 0;
 }
 
-static int nccl_fill(struct sb_comm *c, void *buf, size_t count, enum sb_dtype t, unsigned seed)
+static void nccl_split_free(struct sb_comm *child)
 {
-	return sb_gpu_fill(buf, count, t, c->rank, seed, ((struct nccl_priv *)c->priv)->stream);
-}
-
-static int nccl_fill_rank(struct sb_comm *c, void *buf, size_t count, enum sb_dtype t, int rank,
-                          unsigned seed)
-{
-	return sb_gpu_fill(buf, count, t, rank, seed, ((struct nccl_priv *)c->priv)->stream);
-}
-
-static int nccl_check_sum(struct sb_comm *c, const void *buf, size_t count, enum sb_dtype t,
-                          unsigned seed, size_t *wrong)
-{
-	return sb_gpu_check_sum(buf, count, t, c->size, seed, ((struct nccl_priv *)c->priv)->stream,
-	                        wrong);
-}
-
-static int nccl_check_rank(struct sb_comm *c, const void *buf, size_t count, enum sb_dtype t,
-                           int rank, unsigned seed, size_t *wrong)
-{
-	return sb_gpu_check_rank(buf, count, t, rank, seed, ((struct nccl_priv *)c->priv)->stream,
-	                         wrong);
+	struct nccl_priv *p = child->priv;
+	nccl_close(p);
+	sb__mpi_leave(&p->base.mpi);
+	free(p);
+	child->priv = NULL;
 }
 
 static int issue_allreduce(struct nccl_priv *p, const void *send, void *recv, size_t count,
                            enum sb_dtype t)
 {
 	ncclResult_t r = ncclAllReduce(send, recv, count, nccl_type(t), ncclSum, p->nccl,
-	                               (cudaStream_t)p->stream);
+	                               (cudaStream_t)p->base.gpu->stream);
 	return nccl_wait(p, r, "ncclAllReduce");
 }
 
@@ -231,23 +275,24 @@ static int nccl_allreduce(struct sb_comm *c, const void *send, void *recv, size_
 		return issue_allreduce(p, send, recv, count, t);
 	/* -G: one all-reduce captured in a CUDA graph, replayed per step; captured again when
 	 * the buffers or the count change (a new point). */
+	void *stream = p->base.gpu->stream;
 	if (!p->graph || p->g_send != send || p->g_recv != recv || p->g_count != count ||
 	    p->g_type != t) {
 		sb_gpu_graph_destroy(p->graph);
 		p->graph = NULL;
 		p->g_send = send, p->g_recv = recv, p->g_count = count, p->g_type = t;
-		int rc = sb_gpu_graph_capture(p->stream, issue_graph_allreduce, p, &p->graph);
+		int rc = sb_gpu_graph_capture(stream, issue_graph_allreduce, p, &p->graph);
 		if (rc)
 			return rc;
 	}
-	return sb_gpu_graph_launch(p->graph, p->stream);
+	return sb_gpu_graph_launch(p->graph, stream);
 }
 
 static int nccl_sendrecv(struct sb_comm *c, const void *send, int dst, void *recv, int src,
                          size_t bytes)
 {
 	struct nccl_priv *p = c->priv;
-	cudaStream_t s = (cudaStream_t)p->stream;
+	cudaStream_t s = (cudaStream_t)p->base.gpu->stream;
 	ncclResult_t r = ncclGroupStart();
 	if (r == ncclSuccess && dst >= 0)
 		r = ncclSend(send, bytes, ncclInt8, dst, p->nccl, s);
@@ -259,32 +304,13 @@ static int nccl_sendrecv(struct sb_comm *c, const void *send, int dst, void *rec
 	return nccl_wait(p, r, "ncclSend/ncclRecv");
 }
 
-static void *nccl_stream(struct sb_comm *c)
-{
-	return ((struct nccl_priv *)c->priv)->stream;
-}
-
-static int nccl_put(struct sb_comm *c, void *buf, const void *src, size_t bytes)
-{
-	struct nccl_priv *p = c->priv;
-	int rc = sb_gpu_copy_to_device(buf, src, bytes, p->stream);
-	return rc ? rc : sb_gpu_stream_sync(p->stream);
-}
-
-static int nccl_get(struct sb_comm *c, void *dst, const void *buf, size_t bytes)
-{
-	struct nccl_priv *p = c->priv;
-	int rc = sb_gpu_copy_to_host(dst, buf, bytes, p->stream);
-	return rc ? rc : sb_gpu_stream_sync(p->stream);
-}
-
 /* Wait for the stream, watching for asynchronous NCCL errors (a remote rank that died) instead
  * of blocking in cudaStreamSynchronize. */
 static int nccl_sync(struct sb_comm *c)
 {
 	struct nccl_priv *p = c->priv;
 	for (unsigned spin = 0;; spin++) {
-		int done = sb_gpu_stream_query(p->stream);
+		int done = sb_gpu_stream_query(p->base.gpu->stream);
 		if (done < 0)
 			return done;
 		if (done)
@@ -296,55 +322,6 @@ static int nccl_sync(struct sb_comm *c)
 		if (spin > 1000)
 			sched_yield();
 	}
-}
-
-static int nccl_event_start(struct sb_comm *c)
-{
-	struct nccl_priv *p = c->priv;
-	return sb_gpu_timer_start(p->timer, p->stream);
-}
-
-static int nccl_event_stop(struct sb_comm *c)
-{
-	struct nccl_priv *p = c->priv;
-	return sb_gpu_timer_stop(p->timer, p->stream);
-}
-
-static int nccl_event_read(struct sb_comm *c, double *seconds)
-{
-	struct nccl_priv *p = c->priv;
-	int rc = sb_gpu_timer_read(p->timer, seconds);
-	return rc ? rc : sb_gpu_hold_status(p->hold);
-}
-
-static int nccl_hold(struct sb_comm *c)
-{
-	struct nccl_priv *p = c->priv;
-	return sb_gpu_hold_begin(p->hold, p->stream, SB_GPU_HOLD_TIMEOUT);
-}
-
-static int nccl_release(struct sb_comm *c)
-{
-	return sb_gpu_hold_release(((struct nccl_priv *)c->priv)->hold);
-}
-
-/* A fault on one rank: end the job. The communicator is not aborted here or from the
- * watchdog thread: ncclCommAbort frees it under a main thread that may be polling it, and can
- * itself block; process exit tears down the CUDA context, which ends any kernel left running. */
-static void nccl_abort(struct sb_comm *c, int status)
-{
-	sb__mpi_abort(c, status);
-}
-
-/* The device's free memory, shared by this host's ranks on it. */
-static int nccl_mem_free(struct sb_comm *c, double *bytes)
-{
-	struct nccl_priv *p = c->priv;
-	size_t f = 0, t = 0;
-	int rc = sb_gpu_mem_info(p->dev, &f, &t);
-	if (rc == 0)
-		*bytes = (double)f / p->local;
-	return rc;
 }
 
 static const char *nccl_data_path(struct sb_comm *c)
@@ -362,12 +339,7 @@ static void nccl_describe(struct sb_comm *c, json_t *obj)
 	                    json_sprintf("%d.%d.%d", NCCL_MAJOR, NCCL_MINOR, NCCL_PATCH));
 	json_object_set_new(obj, "nccl_runtime",
 	                    json_sprintf("%d.%d.%d", ver / 10000, ver / 100 % 100, ver % 100));
-	json_t *gpu = sb_gpu_describe_device(p->dev);
-	double bps = 0;
-	/* Device-to-device copy of 256 MiB, counted as read + write (2 x bytes per copy). */
-	if (sb_gpu_copy_bandwidth((size_t)256 << 20, 20, &bps) == 0)
-		json_object_set_new(gpu, "copy_bandwidth", json_real(bps));
-	json_object_set_new(obj, "gpu", gpu);
+	json_object_set_new(obj, "gpu", sb__gpu_describe(p->base.gpu));
 	json_object_set_new(
 	    obj, "timing",
 	    json_string("host clock around the enqueue and a stream wait (max over "
@@ -375,9 +347,13 @@ static void nccl_describe(struct sb_comm *c, json_t *obj)
 	                "kernel while the step is enqueued where the driver holds it"));
 	json_object_set_new(obj, "sync_mode", json_string(sb_gpu_sync_mode()));
 	/* Ranks sharing a GPU take turns on it: such figures are no multi-GPU scaling. */
-	json_object_set_new(obj, "gpu_shared_by", json_integer(p->shared));
+	json_object_set_new(obj, "gpu_shared_by", json_integer(p->base.gpu->shared));
 }
 
+/* A fault on one rank ends the job through the control plane (sb__mpi_ctl's abort). The
+ * communicator is not aborted there or from the watchdog thread: ncclCommAbort frees it under a
+ * main thread that may be polling it, and can itself block; process exit tears down the CUDA
+ * context, which ends any kernel left running. */
 const struct sb_backend sb_backend_nccl = {
     .name = "nccl",
     .summary = "NCCL on GPU memory, one GPU per rank",
@@ -385,30 +361,27 @@ const struct sb_backend sb_backend_nccl = {
     .unavailable = sb_gpu_unavailable,
     .init = nccl_init,
     .fini = nccl_fini,
-    .alloc = nccl_alloc,
-    .free = nccl_free,
-    .fill = nccl_fill,
-    .check_sum = nccl_check_sum,
-    .fill_rank = nccl_fill_rank,
-    .check_rank = nccl_check_rank,
+    .alloc = sb__gpu_alloc,
+    .free = sb__gpu_free,
+    .fill = sb__gpu_fill,
+    .check_sum = sb__gpu_check_sum,
+    .fill_rank = sb__gpu_fill_rank,
+    .check_rank = sb__gpu_check_rank,
     .allreduce = nccl_allreduce,
     .sendrecv = nccl_sendrecv,
-    .barrier = sb__mpi_barrier,
     .sync = nccl_sync,
-    .event_start = nccl_event_start,
-    .event_stop = nccl_event_stop,
-    .event_read = nccl_event_read,
-    .hold = nccl_hold,
-    .release = nccl_release,
-    .ctl_max = sb__mpi_ctl_max,
-    .ctl_sum = sb__mpi_ctl_sum,
-    .ctl_gatherv = sb__mpi_ctl_gatherv,
-    .ctl_clock_offset = sb__mpi_ctl_clock_offset,
-    .put = nccl_put,
-    .get = nccl_get,
-    .stream = nccl_stream,
-    .abort = nccl_abort,
-    .mem_free = nccl_mem_free,
+    .event_start = sb__gpu_event_start,
+    .event_stop = sb__gpu_event_stop,
+    .event_read = sb__gpu_event_read,
+    .hold = sb__gpu_hold,
+    .release = sb__gpu_release,
+    .put = sb__gpu_put,
+    .get = sb__gpu_get,
+    .stream = sb__gpu_stream,
+    .mem_free = sb__gpu_mem_free,
     .data_path = nccl_data_path,
     .describe = nccl_describe,
+    .ctl = &sb__mpi_ctl,
+    .split = nccl_split,
+    .split_free = nccl_split_free,
 };

@@ -1,4 +1,5 @@
 #include "driver.h"
+#include "rng.h"
 
 #include "error.h"
 #include "report.h"
@@ -6,6 +7,7 @@
 #include "watchdog.h"
 #include "world.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,8 @@ const struct sb_opt sb_common_opts[] = {
     {"seed", 0, SB_OPT_INT, "N", "1", NULL, 0, "seed of the rounds' point order"},
     {"timeout", 0, SB_OPT_DOUBLE, "SEC", "0", NULL, 0,
      "end the job if one point takes longer than SEC (0: no watchdog)"},
+    {"series-samples", 0, SB_OPT_FLAG, NULL, NULL, NULL, 0,
+     "self-timed benchmarks: every value of their series in the record, not only summaries"},
     {"gpu-timing", 0, SB_OPT_CHOICE, "MODE", "pipelined", "pipelined|latency", 0,
      "GPU backends' headline: pipelined (K operations back to back between syncs, per "
      "operation: nccl-tests' method) or latency (a sync after each operation); both are "
@@ -91,6 +95,7 @@ void sb_method_from_args(struct sb_method *m, const struct sb_args *a)
 	m->seed = (unsigned long long)sb_arg_int(a, "seed");
 	m->gpu_latency = strcmp(sb_arg_str(a, "gpu-timing"), "latency") == 0;
 	m->batch = (size_t)sb_arg_int(a, "batch");
+	m->series_samples = sb_arg_flag(a, "series-samples");
 }
 
 static long long clock_ns(void)
@@ -161,54 +166,6 @@ int sb_method_validate(const struct sb_args *a, char *err, size_t errlen)
 	return 0;
 }
 
-int sb_sizes_from_args(const struct sb_args *a, size_t align, size_t **out, size_t *n, char *err,
-                       size_t errlen)
-{
-	size_t b = sb_arg_size(a, "min-bytes"), e = sb_arg_size(a, "max-bytes");
-	size_t f = (size_t)sb_arg_int(a, "step-factor");
-	char sb[32], se[32];
-	if (b > e) {
-		snprintf(err, errlen, "-b %s is larger than -e %s",
-		         sb_format_size(b, sb, sizeof sb), sb_format_size(e, se, sizeof se));
-		return SB_EINVAL;
-	}
-	if (e < align) {
-		snprintf(err, errlen, "-e %s is smaller than one element (%zu bytes)",
-		         sb_format_size(e, se, sizeof se), align);
-		return SB_EINVAL;
-	}
-	size_t cap = 8, k = 0;
-	size_t *v = malloc(cap * sizeof *v);
-	if (!v)
-		return SB_ENOMEM;
-	for (size_t s = b;; s *= f) {
-		size_t r = s / align * align;
-		if (r >= align && (k == 0 || v[k - 1] != r)) {
-			if (k == cap) {
-				size_t *nv = realloc(v, (cap *= 2) * sizeof *v);
-				if (!nv) {
-					free(v);
-					return SB_ENOMEM;
-				}
-				v = nv;
-			}
-			v[k++] = r;
-		}
-		if (s > e / f) /* the next size would pass e (or overflow) */
-			break;
-	}
-	if (k == 0) {
-		free(v);
-		snprintf(err, errlen,
-		         "no size from -b %s to -e %s is a whole number of %zu-byte elements",
-		         sb_format_size(b, sb, sizeof sb), sb_format_size(e, se, sizeof se), align);
-		return SB_EINVAL;
-	}
-	*out = v;
-	*n = k;
-	return 0;
-}
-
 /* Timed iterations are taken in batches; between batches one control reduction turns the
  * batch's per-rank times into per-iteration maxima over ranks and carries the slowest rank's
  * elapsed time, so every rank holds identical data and takes the same stop decision without a
@@ -246,14 +203,14 @@ static int async_sample(const struct sb_bench *b, struct sb_ctx *x, const struct
 	struct sb_comm *c = x->comm;
 	const struct sb_backend *be = c->be;
 	int rc;
-	if ((rc = be->barrier(c)))
+	if ((rc = sb_ctl_barrier(c)))
 		return rc;
 	double t0 = sb_comm_now(c);
 	if ((rc = b->step(x, pt)) || (rc = sb_comm_sync(c)))
 		return rc;
 	*lat = sb_comm_now(c) - t0;
 	if (tm->piped) {
-		if ((rc = be->barrier(c)))
+		if ((rc = sb_ctl_barrier(c)))
 			return rc;
 		t0 = sb_comm_now(c);
 		if ((rc = steps(b, x, pt, tm->K)) || (rc = sb_comm_sync(c)))
@@ -298,7 +255,7 @@ static int run_batch(const struct sb_bench *b, struct sb_ctx *x, const struct sb
 		/* Host backends: nothing in the timed region but the step itself and two inline
 		 * clock reads; errors are looked at after the second one. */
 		for (size_t i = 0; i < k && rc == 0; i++) {
-			if ((rc = be->barrier(c)))
+			if ((rc = sb_ctl_barrier(c)))
 				return rc;
 			double t0 = sb_now();
 			rc = b->step(x, pt);
@@ -308,7 +265,7 @@ static int run_batch(const struct sb_bench *b, struct sb_ctx *x, const struct sb
 		/* A backend with its own clock or sync but no asynchronous data path (the fake
 		 * one): the step and the wait for it. */
 		for (size_t i = 0; i < k && rc == 0; i++) {
-			if ((rc = be->barrier(c)))
+			if ((rc = sb_ctl_barrier(c)))
 				return rc;
 			double t0 = sb_comm_now(c);
 			if ((rc = b->step(x, pt)) == 0)
@@ -328,7 +285,7 @@ static int run_batch(const struct sb_bench *b, struct sb_ctx *x, const struct sb
 	if (rc)
 		return rc;
 	buf[tm->nser * k] = sb_comm_now(c) - t_start;
-	return be->ctl_max(c, buf, tm->nser * k + 1);
+	return sb_ctl_max(c, buf, tm->nser * k + 1);
 }
 
 /* The interval never narrower than what the clock can tell apart: samples on a grid of
@@ -363,6 +320,8 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 	int rc;
 	memset(r, 0, sizeof *r);
 	r->point = pt;
+	for (size_t j = 0; j < x->nseries; j++)
+		sb_series_reset(&x->series[j]);
 
 	struct timing tm = {.async = m->async, .K = 1, .nser = 1};
 	if (tm.async) {
@@ -392,13 +351,13 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 	double t = sb_comm_now(c), fastest = INFINITY;
 	for (size_t i = 0; i < m->warmup; i++) {
 		double t1 = sb_comm_now(c);
-		if ((rc = be->barrier(c)) || (rc = b->step(x, pt)) || (rc = sb_comm_sync(c)))
+		if ((rc = sb_ctl_barrier(c)) || (rc = b->step(x, pt)) || (rc = sb_comm_sync(c)))
 			goto fail;
 		double one = sb_comm_now(c) - t1;
 		fastest = one < fastest ? one : fastest;
 		r->warmup_done++;
 		double el[2] = {sb_comm_now(c) - t, fastest};
-		if ((rc = be->ctl_max(c, el, 2)))
+		if ((rc = sb_ctl_max(c, el, 2)))
 			goto fail;
 		fastest = el[1];
 		if (el[0] > m->max_time / 5)
@@ -462,14 +421,29 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 			r->stop = SB_STOP_ITERS;
 			break;
 		}
+		if (b->validity.kind == SB_VALID_DURATION) {
+			/* Enough time, and enough values of every series over all ranks. */
+			long long least = x->nseries ? LLONG_MAX : 0;
+			for (size_t j = 0; j < x->nseries && least; j++) {
+				long long cnt = (long long)x->series[j].n;
+				if ((rc = sb_ctl_sum(c, &cnt, 1)))
+					goto fail;
+				least = cnt < least ? cnt : least;
+			}
+			if (r->elapsed >= b->validity.min_duration &&
+			    least >= (long long)b->validity.min_count) {
+				r->stop = SB_STOP_DURATION;
+				break;
+			}
+		}
 		/* The minimums hold the target back only while the limits leave room for them. */
 		int limit = r->n >= m->max_iters || r->elapsed >= m->max_time;
 		int enough = (r->n >= m->min_iters && r->elapsed >= m->min_time) || limit;
-		if (r->rel_ci <= m->precision && enough) {
+		if (r->rel_ci <= m->precision && enough && b->validity.kind == SB_VALID_MEDIAN_CI) {
 			r->stop = SB_STOP_PRECISION;
 			break;
 		}
-		if (at_clock && enough) {
+		if (at_clock && enough && b->validity.kind == SB_VALID_MEDIAN_CI) {
 			r->stop = SB_STOP_CLOCK;
 			break;
 		}
@@ -527,18 +501,6 @@ fail:
 	return rc;
 }
 
-void sb_point_result_free(struct sb_point_result *r)
-{
-	free(r->samples);
-	free(r->dev_samples);
-	free(r->alt_samples);
-	free(r->rounds);
-	json_decref(r->detail);
-	r->samples = r->dev_samples = r->alt_samples = NULL;
-	r->rounds = NULL;
-	r->detail = NULL;
-}
-
 /* Check iterations after the timed ones; wrong counts summed over ranks. */
 static int run_checks(const struct sb_bench *b, struct sb_ctx *x, const struct sb_point *pt,
                       size_t checks, struct sb_point_result *r)
@@ -554,7 +516,7 @@ static int run_checks(const struct sb_bench *b, struct sb_ctx *x, const struct s
 		wrong += (long long)w;
 		r->checks_done++;
 	}
-	int rc = x->comm->be->ctl_sum(x->comm, &wrong, 1);
+	int rc = sb_ctl_sum(x->comm, &wrong, 1);
 	r->wrong = wrong;
 	return rc;
 }
@@ -568,9 +530,9 @@ static int fault(struct sb_comm *c, struct sb_report *rep, const struct sb_point
 	snprintf(msg, sizeof msg, "%s during point '%s'", sb_strerror(rc), pt->label);
 	if (c->rank == 0)
 		sb_report_fail(rep, msg);
-	if (c->size > 1 && c->be->abort) {
+	if (c->size > 1 && c->be->ctl->abort) {
 		sb_log_fault("%s; ending the job", msg);
-		c->be->abort(c, sb_exit_status(rc));
+		sb_ctl_abort(c, sb_exit_status(rc));
 	}
 	return rc;
 }
@@ -665,36 +627,12 @@ static int pool_finish(struct pool *p, struct sb_point_result *r, const struct s
 	return 0;
 }
 
-void sb_method_per_round(const struct sb_method *m, struct sb_method *mr)
-{
-	*mr = *m;
-	if (m->rounds < 2)
-		return;
-	size_t k = (size_t)m->rounds;
-	mr->min_iters = (m->min_iters + k - 1) / k;
-	mr->min_time = m->min_time / (double)k;
-	mr->max_time = m->max_time / (double)k;
-	/* The cap shared out, but never below a fixed -n (which stays per round). */
-	mr->max_iters = (m->max_iters + k - 1) / k;
-	if (mr->max_iters < m->iters)
-		mr->max_iters = m->iters;
-}
-
 static void pool_free(struct pool *p)
 {
 	for (int s = 0; s < 3; s++)
 		free(p->v[s]);
 	free(p->rounds);
 	memset(p, 0, sizeof *p);
-}
-
-/* splitmix64: the rounds' shuffles, the same on every rank for one seed. */
-static unsigned long long mix(unsigned long long *s)
-{
-	unsigned long long z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
 }
 
 /* The last round in sweep order (it writes the records, so the table reads as a sweep);
@@ -705,9 +643,10 @@ static void round_order(size_t *ord, size_t n, int round, int rounds, unsigned l
 		ord[i] = i;
 	if (round == rounds - 1)
 		return;
-	unsigned long long st = seed * 0x100000001b3ull + (unsigned long long)round;
+	struct sb_rng r;
+	sb_rng_seed(&r, seed, (uint64_t)round);
 	for (size_t i = n; i > 1; i--) {
-		size_t j = (size_t)(mix(&st) % i);
+		size_t j = (size_t)sb_rng_below(&r, i);
 		size_t tmp = ord[i - 1];
 		ord[i - 1] = ord[j];
 		ord[j] = tmp;
@@ -756,10 +695,50 @@ static int drift_check(const struct sb_bench *b, struct sb_ctx *x, const struct 
 	return 0;
 }
 
+/* A self-timed benchmark's series after its point: gathered at rank 0 for the metrics hook,
+ * and their summaries (values too with --series-samples) for the record. Collective. */
+static int gather_series(struct sb_ctx *x, const struct sb_method *m, struct sb_point_result *r)
+{
+	if (!x->nseries)
+		return 0;
+	struct sb_series_all *all = calloc(x->nseries, sizeof *all);
+	long long bad = !all;
+	int rc = sb_ctl_sum(x->comm, &bad, 1);
+	if (rc == 0 && bad)
+		rc = SB_ENOMEM;
+	if (rc == 0)
+		rc = sb_series_gather(x->comm, x->series, x->nseries, all);
+	if (rc) {
+		free(all);
+		return rc;
+	}
+	if (x->comm->rank != 0) {
+		free(all);
+		return 0;
+	}
+	x->gathered = all;
+	r->series = json_object();
+	for (size_t j = 0; j < x->nseries; j++)
+		if (!x->series[j].internal)
+			json_object_set_new(r->series, x->series[j].name,
+			                    sb_series_json(x->series[j].unit, all[j].pool,
+			                                   all[j].total, m->series_samples));
+	return 0;
+}
+
+static void release_series(struct sb_ctx *x)
+{
+	struct sb_series_all *all = (struct sb_series_all *)x->gathered;
+	for (size_t j = 0; all && j < x->nseries; j++)
+		sb_series_all_free(&all[j]);
+	free(all);
+	x->gathered = NULL;
+}
+
 int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_args *a,
                   struct sb_report *rep)
 {
-	struct sb_ctx x = {.comm = c, .args = a};
+	struct sb_ctx x = {.comm = c, .args = a, .topo = rep ? rep->topo : NULL};
 	struct sb_method m;
 	sb_method_from_args(&m, a);
 	m.resolution = rep ? rep->resolution : 0;
@@ -837,7 +816,14 @@ int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_a
 				rc = fault(c, rep, &pts[i], rc);
 				goto out;
 			}
-			r.nmetrics = b->metrics(&x, &pts[i], &r.summary, r.metrics);
+			if ((rc = gather_series(&x, &m, &r)) ||
+			    (rc = b->metrics(&x, &pts[i], &r.summary, &r.metrics))) {
+				release_series(&x);
+				sb_point_result_free(&r);
+				rc = fault(c, rep, &pts[i], rc);
+				goto out;
+			}
+			release_series(&x);
 			r.detail = x.detail;
 			x.detail = NULL;
 			if (r.wrong)
@@ -849,8 +835,8 @@ int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_a
 			sb_point_result_free(&r);
 			/* A failed write must stop every rank, not just rank 0. */
 			long long st = rc;
-			c->be->ctl_sum(c, &st, 1);
-			rc = st < 0 ? SB_EIO : 0;
+			int rs = sb_ctl_sum(c, &st, 1);
+			rc = rs ? rs : st < 0 ? SB_EIO : 0;
 			sb_watchdog_disarm();
 		}
 	}
@@ -882,7 +868,7 @@ out:
 	x.detail = NULL;
 	if (set_up)
 		b->teardown(&x);
-	free(pts);
+	sb_points_free(pts, npts);
 	free(ord);
 	for (size_t i = 0; pool && i < npts; i++)
 		pool_free(&pool[i]);
@@ -917,7 +903,7 @@ int sb_driver_check_memory(const struct sb_bench *b, struct sb_comm *c, const st
 	if (rc) {
 		if (x.state)
 			b->teardown(&x);
-		free(pts);
+		sb_points_free(pts, npts);
 		snprintf(err, errlen, "%s: %s while listing its points", b->name, sb_strerror(rc));
 		return rc;
 	}
@@ -976,6 +962,6 @@ int sb_driver_check_memory(const struct sb_bench *b, struct sb_comm *c, const st
 		rc = SB_EINVAL;
 	}
 	b->teardown(&x);
-	free(pts);
+	sb_points_free(pts, npts);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /* GPU buffers, check patterns, streams and events behind a C interface: the only CUDA the
- * rest of scalebench sees. Implemented in gpu_cuda.cu (nvcc), but for sb__gpu_ranks_sharing
- * (comm_mpigpu.c: it needs MPI); a build without CUDA has none of these and no GPU backends.
+ * rest of scalebench sees. Implemented in gpu_cuda.cu (nvcc); a build without CUDA has none of
+ * these and no GPU backends (whose shared hooks, over these, are comm_gpu.c's).
  * Every function returns 0 or a negative SB_E* code, after printing a rank-tagged message
  * naming the CUDA call that failed. */
 #ifndef SB_GPU_H
@@ -134,13 +134,6 @@ int sb_gpu_gemm(void *handle, enum sb_gemm_dtype t, int trans_a, int trans_b, in
 int sb_gpu_gemm_peak(enum sb_gemm_dtype t, int n, int reps, void *stream, double *flops, int *used);
 /* The cuBLAS version, for the record ("cuBLAS 13.0.0"). */
 const char *sb_gpu_blas_version(void);
-
-/* For the GPU backends (comm_mpigpu.c, MPI): how many ranks of this host use the GPU of PCI
- * bus id `bus` (at least 1, this rank), and in *other the lowest local rank other than this
- * one on it (-1 when none), by an all-gather of bus ids among the host's ranks (a launcher may
- * give each rank its own CUDA_VISIBLE_DEVICES, so device indices do not tell). Collective over
- * c's MPI communicator: every rank calls it, whether or not it has a GPU (bus ""). */
-int sb__gpu_ranks_sharing(struct sb_comm *c, const char *bus, int *other);
 
 /* Device-to-device copy bandwidth of the current device (bytes per copy, iterations), for
  * the record: B/s, by CUDA events. */

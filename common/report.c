@@ -1,5 +1,7 @@
 #include "report.h"
 
+#include "series.h"
+
 #include "build_info.h"
 #include "error.h"
 #include "timer.h"
@@ -12,48 +14,87 @@
 
 extern char **environ;
 
-/* Column layout of the table: key columns of the point, then the statistics of the slowest
- * rank's per-iteration time, then the benchmark's metrics. */
+/* The leading columns when a benchmark names none. */
+static const struct sb_column default_columns[] = {
+    {"size(B)", "bytes", -10, NULL, NULL}, {"count(elts)", "count", 11, NULL, NULL},
+    {"type", "dtype", 8, NULL, NULL},      {"op", "op", 5, NULL, NULL},
+    {"place", "inplace", 5, "in", "out"},  {NULL, NULL, 0, NULL, NULL},
+};
+
+static const struct sb_column *columns(const struct sb_bench *b)
+{
+	return b->columns ? b->columns : default_columns;
+}
+
+/* The metrics' names and units, asked of the hook without state (no traffic). */
+static void metric_names(const struct sb_bench *b, struct sb_comm *c, struct sb_metrics *m)
+{
+	struct sb_point dummy = {.bytes = 1, .count = 1};
+	struct sb_summary s = {.median = 1};
+	struct sb_ctx x = {.comm = c};
+	if (b->metrics(&x, &dummy, &s, m)) /* names only: no traffic, only memory can fail */
+		m->n = 0;
+}
+
+/* Column layout of the table: the benchmark's leading columns, then the statistics of the
+ * slowest rank's per-iteration time, then the benchmark's metrics. */
 static void header(FILE *f, const struct sb_bench *b, struct sb_comm *c, int rounds)
 {
-	fprintf(f, "#\n# %-10s %11s %8s %5s %5s %12s %6s %7s %10s %10s %7s", "size(B)",
-	        "count(elts)", "type", "op", "place", "span", "n", "stop", "min(us)", "p50(us)",
+	fprintf(f, "#");
+	for (const struct sb_column *k = columns(b); k->title; k++)
+		fprintf(f, " %*s", k->width, k->title);
+	fprintf(f, " %12s %6s %7s %10s %10s %7s", "span", "n", "stop", "min(us)", "p50(us)",
 	        "ci95(%)");
 	if (rounds > 1)
 		fprintf(f, " %9s", "rounds(%)");
 	fprintf(f, " %10s %10s %10s %6s", "p95(us)", "p99(us)", "max(us)", "cov(%)");
-	struct sb_point dummy = {.bytes = 1, .count = 1};
-	struct sb_summary s = {.median = 1};
-	struct sb_metric m[SB_METRICS_MAX];
-	struct sb_ctx x = {.comm = c};
-	size_t nm = b->metrics(&x, &dummy, &s, m);
-	for (size_t i = 0; i < nm; i++) {
+	struct sb_metrics m = {0};
+	metric_names(b, c, &m);
+	for (size_t i = 0; i < m.n; i++) {
 		char h[40];
-		const char *u = m[i].unit;
+		const char *u = m.v[i].unit;
 		if (strcmp(u, "1") == 0)
-			snprintf(h, sizeof h, "%s", m[i].name);
+			snprintf(h, sizeof h, "%s", m.v[i].name);
 		else
-			snprintf(h, sizeof h, "%s(%s)", m[i].name,
+			snprintf(h, sizeof h, "%s(%s)", m.v[i].name,
 			         strcmp(u, "B/s") == 0 ? "GB/s"
 			         : strcmp(u, "s") == 0 ? "us"
 			                               : u);
 		fprintf(f, " %12s", h);
 	}
+	sb_metrics_free(&m);
 	fprintf(f, " %6s\n", "wrong");
 }
 
-/* Whether b has a metric of this name (asked of its metrics hook without state). */
+/* A leading column's cell from the record's params. */
+static void cell(FILE *f, const struct sb_column *k, const json_t *params)
+{
+	const json_t *v = json_object_get(params, k->key);
+	char buf[64];
+	if (json_is_boolean(v))
+		snprintf(buf, sizeof buf, "%s",
+		         json_is_true(v) ? (k->yes ? k->yes : "yes") : (k->no ? k->no : "no"));
+	else if (json_is_integer(v))
+		snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, sizeof buf, "%g", json_real_value(v));
+	else if (json_is_string(v))
+		snprintf(buf, sizeof buf, "%s", json_string_value(v));
+	else
+		snprintf(buf, sizeof buf, "-");
+	fprintf(f, " %*s", k->width, buf);
+}
+
+/* Whether b has a metric of this name. */
 static int has_metric(const struct sb_bench *b, struct sb_comm *c, const char *name)
 {
-	struct sb_point dummy = {.bytes = 1, .count = 1};
-	struct sb_summary s = {.median = 1};
-	struct sb_metric m[SB_METRICS_MAX];
-	struct sb_ctx x = {.comm = c};
-	size_t nm = b->metrics(&x, &dummy, &s, m);
-	for (size_t i = 0; i < nm; i++)
-		if (strcmp(m[i].name, name) == 0)
-			return 1;
-	return 0;
+	struct sb_metrics m = {0};
+	metric_names(b, c, &m);
+	int has = 0;
+	for (size_t i = 0; i < m.n; i++)
+		has |= strcmp(m.v[i].name, name) == 0;
+	sb_metrics_free(&m);
+	return has;
 }
 
 void sb_report_begin(struct sb_report *rep, const struct sb_bench *b, struct sb_comm *c,
@@ -149,44 +190,17 @@ void sb_report_drift(struct sb_report *rep, const struct sb_bench *b, const stru
 }
 
 /* A pipeline's per-boundary figures, one comment line each under the point's row. */
-static void boundary_lines(FILE *f, const json_t *bl)
-{
-	static const struct {
-		const char *key, *unit;
-		double scale;
-	} cols[] = {
-	    {"handoff_p50", "us", 1e6},  {"handoff_p99", "us", 1e6},
-	    {"bandwidth", "GB/s", 1e-9}, {"n", "", 1},
-	    {"backward_p50", "us", 1e6}, {"backward_p99", "us", 1e6},
-	    {"backward_n", "", 1},       {"clock_offset", "us", 1e6},
-	};
-	size_t i;
-	const json_t *bo;
-	json_array_foreach(bl, i, bo)
-	{
-		const char *span = json_string_value(json_object_get(bo, "span"));
-		fprintf(f, "#   boundary %zu->%zu %-12s", i, i + 1, span ? span : "?");
-		for (size_t k = 0; k < sizeof cols / sizeof *cols; k++) {
-			const json_t *v = json_object_get(bo, cols[k].key);
-			if (json_is_number(v))
-				fprintf(f, " %s %.*f%s%s", cols[k].key, *cols[k].unit ? 3 : 0,
-				        json_number_value(v) * cols[k].scale,
-				        *cols[k].unit ? " " : "", cols[k].unit);
-		}
-		fputc('\n', f);
-	}
-	fflush(f);
-}
-
 int sb_report_point(struct sb_report *rep, const struct sb_bench *b, struct sb_comm *c,
                     const struct sb_method *m, const struct sb_point_result *r)
 {
-	const struct sb_point *pt = r->point;
 	const struct sb_summary *s = &r->summary;
 	if (strcmp(r->stop, SB_STOP_PRECISION) == 0)
 		rep->points_at_precision++;
 	else if (strcmp(r->stop, SB_STOP_CLOCK) == 0)
 		rep->points_at_clock++;
+	else if (strcmp(r->stop, SB_STOP_DURATION) == 0)
+		rep->points_at_duration++;
+	json_t *rec = sb_point_record(b, c, m, r, rep->points, rep->span);
 	if (rep->table) {
 		FILE *f = rep->table;
 		const double us = 1e6;
@@ -195,13 +209,15 @@ int sb_report_point(struct sb_report *rep, const struct sb_bench *b, struct sb_c
 			snprintf(ci, sizeof ci, "%.2f", 100 * r->rel_ci);
 		else
 			snprintf(ci, sizeof ci, "-");
-		fprintf(f, "  %-10zu %11zu %8s %5s %5s %12s %6zu %7s %10.2f %10.2f %7s", pt->bytes,
-		        pt->count, sb_dtype_name(pt->dtype), pt->op, pt->inplace ? "in" : "out",
-		        rep->span ? rep->span : "?", s->n,
+		fprintf(f, " ");
+		for (const struct sb_column *k = columns(b); k->title; k++)
+			cell(f, k, json_object_get(rec, "params"));
+		fprintf(f, " %12s %6zu %7s %10.2f %10.2f %7s", rep->span ? rep->span : "?", s->n,
 		        strcmp(r->stop, SB_STOP_PRECISION) == 0   ? "prec"
 		        : strcmp(r->stop, SB_STOP_MAX_TIME) == 0  ? "time"
 		        : strcmp(r->stop, SB_STOP_MAX_ITERS) == 0 ? "cap"
 		        : strcmp(r->stop, SB_STOP_CLOCK) == 0     ? "clock"
+		        : strcmp(r->stop, SB_STOP_DURATION) == 0  ? "dur"
 		                                                  : "iters",
 		        s->min * us, s->median * us, ci);
 		if (m->rounds > 1) {
@@ -213,9 +229,9 @@ int sb_report_point(struct sb_report *rep, const struct sb_bench *b, struct sb_c
 		}
 		fprintf(f, " %10.2f %10.2f %10.2f %6.1f", s->p95 * us, s->p99 * us, s->max * us,
 		        100 * s->cov);
-		for (size_t i = 0; i < r->nmetrics; i++) {
+		for (size_t i = 0; i < r->metrics.n; i++) {
 			/* The table's units: GB/s for B/s, microseconds for seconds. */
-			const struct sb_metric *mt = &r->metrics[i];
+			const struct sb_metric *mt = &r->metrics.v[i];
 			double v = strcmp(mt->unit, "B/s") == 0 ? mt->value / 1e9
 			           : strcmp(mt->unit, "s") == 0 ? mt->value * 1e6
 			                                        : mt->value;
@@ -228,44 +244,10 @@ int sb_report_point(struct sb_report *rep, const struct sb_bench *b, struct sb_c
 			fprintf(f, " %6lld\n", r->wrong);
 		else
 			fprintf(f, " %6s\n", "-");
+		if (b->table_extra)
+			b->table_extra(f, rec);
 		fflush(f);
 	}
-	json_t *rec = sb_point_record(b, c, m, r, rep->points, rep->span);
-	json_t *mine = r->detail ? json_object_get(r->detail, "boundaries") : NULL;
-	if (pt->stages > 1) {
-		/* A pipeline's boundaries, stage i to i+1: the pair class each crosses (with K
-		 * ranks per stage, the widest of its K rank pairs), and the benchmark's own
-		 * figures for it. */
-		json_t *bl = json_array();
-		int K = pt->stage_ranks > 1 ? pt->stage_ranks : 1;
-		for (int i = 0; i + 1 < pt->stages; i++) {
-			json_t *o = json_pack("{s:i,s:i}", "from", i, "to", i + 1);
-			if (rep->topo && rep->topo->nranks >= pt->stages * K) {
-				enum sb_pair w = SB_PAIR_SAME_CORE;
-				for (int j = 0; j < K; j++) {
-					enum sb_pair q =
-					    sb_topo_pair(&rep->topo->ranks[i * K + j],
-					                 &rep->topo->ranks[(i + 1) * K + j]);
-					w = q > w ? q : w;
-				}
-				json_object_set_new(o, "span", json_string(sb_pair_name(w)));
-			}
-			json_object_update(o, json_array_get(mine, (size_t)i));
-			json_array_append_new(bl, o);
-		}
-		json_object_set_new(rec, "boundaries", bl);
-	}
-	if (r->detail) {
-		const char *k;
-		json_t *v;
-		json_object_foreach(r->detail, k, v)
-		{
-			if (strcmp(k, "boundaries") != 0)
-				json_object_set(rec, k, v);
-		}
-	}
-	if (rep->table && pt->stages > 2 && json_array_size(mine) > 0)
-		boundary_lines(rep->table, json_object_get(rec, "boundaries"));
 	int rc = 0;
 	if (rep->json) {
 		char *line =
@@ -312,37 +294,10 @@ void sb_report_fail(struct sb_report *rep, const char *message)
 	if (!rep || !rep->rf)
 		return;
 	json_t *e = sb_end_record(rep, "error", message);
-	sb_runfile_write_last(rep->rf, e);
+	/* A failed write has said so (runfile.c); the fault being reported decides the exit. */
+	if (sb_runfile_write_last(rep->rf, e) != 0 && !e)
+		sb_log_fault("cannot build the end record");
 	json_decref(e);
-}
-
-static json_t *summary_json(const struct sb_summary *s)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, "n", json_integer((json_int_t)s->n));
-#define F(k) json_object_set_new(o, #k, json_real(s->k))
-	F(min);
-	F(p5);
-	F(p25);
-	F(median);
-	F(p75);
-	F(p95);
-	F(p99);
-	F(max);
-	F(mean);
-	F(stddev);
-	F(cov);
-#undef F
-	if (s->ci_valid) {
-		json_object_set_new(o, "median_ci95", json_pack("[f,f]", s->ci_lo, s->ci_hi));
-		json_object_set_new(
-		    o, "median_ci95_ranks",
-		    json_pack("[I,I]", (json_int_t)s->ci_lo_rank, (json_int_t)s->ci_hi_rank));
-	} else {
-		json_object_set_new(o, "median_ci95", json_null());
-		json_object_set_new(o, "median_ci95_ranks", json_null());
-	}
-	return o;
 }
 
 json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struct sb_method *m,
@@ -362,23 +317,9 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 	                              "count", (json_int_t)pt->count, "dtype",
 	                              sb_dtype_name(pt->dtype), "op", pt->op, "inplace",
 	                              pt->inplace));
-	if (pt->stages)
-		json_object_update_new(json_object_get(rec, "params"),
-		                       json_pack("{s:i,s:i,s:s,s:b,s:f}", "stages", pt->stages,
-		                                 "microbatches", pt->microbatches, "schedule",
-		                                 pt->schedule, "training", pt->training, "compute",
-		                                 pt->compute));
-	if (pt->stage_ranks > 1)
-		json_object_set_new(json_object_get(rec, "params"), "ranks_per_stage",
-		                    json_integer(pt->stage_ranks));
-	if (pt->hidden)
-		json_object_update_new(
-		    json_object_get(rec, "params"),
-		    json_pack(
-		        "{s:s,s:i,s:I,s:s}", "compute_kind", "gemm", "hidden", pt->hidden, "tokens",
-		        (json_int_t)(pt->bytes / (size_t)(pt->gemm_esize ? pt->gemm_esize : 4) /
-		                     (size_t)pt->hidden),
-		        "gemm_dtype", pt->gemm_esize == 2 ? "bf16" : "fp32"));
+	/* The benchmark's own parameters after the common ones. */
+	if (pt->params)
+		json_object_update(json_object_get(rec, "params"), pt->params);
 
 	json_t *meth = json_object();
 	json_object_set_new(meth, "timer",
@@ -410,7 +351,7 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 		json_array_append_new(samples, json_real(r->samples[i]));
 	json_object_set_new(rec, "unit", json_string("s"));
 	json_object_set_new(rec, "samples", samples);
-	json_object_set_new(rec, "summary", summary_json(&r->summary));
+	json_object_set_new(rec, "summary", sb_summary_json(&r->summary));
 	if (r->dev_samples) {
 		/* CUDA events around each step on the backend's stream, max over ranks: the
 		 * device's view, without the host's wait for the stream (for small messages the
@@ -419,7 +360,7 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 		for (size_t i = 0; i < r->n; i++)
 			json_array_append_new(d, json_real(r->dev_samples[i]));
 		json_object_set_new(rec, "samples_device", d);
-		json_object_set_new(rec, "summary_device", summary_json(&r->dev_summary));
+		json_object_set_new(rec, "summary_device", sb_summary_json(&r->dev_summary));
 	}
 	if (r->alt_samples && r->alt) {
 		/* The other GPU timing of the same samples (latency or pipelined). */
@@ -430,7 +371,7 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 		for (size_t i = 0; i < r->n; i++)
 			json_array_append_new(d, json_real(r->alt_samples[i]));
 		json_object_set_new(rec, k1, d);
-		json_object_set_new(rec, k2, summary_json(&r->alt_summary));
+		json_object_set_new(rec, k2, sb_summary_json(&r->alt_summary));
 	}
 	if (r->nrounds > 1) {
 		json_t *med = json_array(), *ci = json_array(), *n = json_array(),
@@ -460,13 +401,14 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 	}
 
 	json_t *met = json_object();
-	for (size_t i = 0; i < r->nmetrics; i++)
-		json_object_set_new(met, r->metrics[i].name,
-		                    json_pack("{s:o,s:s}", "value",
-		                              isfinite(r->metrics[i].value)
-		                                  ? json_real(r->metrics[i].value)
-		                                  : json_null(),
-		                              "unit", r->metrics[i].unit));
+	for (size_t i = 0; i < r->metrics.n; i++) {
+		const struct sb_metric *mt = &r->metrics.v[i];
+		json_object_set_new(
+		    met, mt->name,
+		    json_pack("{s:o,s:s}", "value",
+		              isfinite(mt->value) ? json_real(mt->value) : json_null(), "unit",
+		              mt->unit));
+	}
 	json_object_set_new(rec, "metrics", met);
 
 	json_t *chk = json_object();
@@ -477,6 +419,11 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 	                                : r->wrong          ? "failed"
 	                                                    : "ok"));
 	json_object_set_new(rec, "check", chk);
+	if (r->series)
+		json_object_set(rec, "series", r->series);
+	/* The benchmark's own fields (a pipeline's boundaries and compute). */
+	if (r->detail)
+		json_object_update(rec, r->detail);
 	return rec;
 }
 

@@ -4,7 +4,7 @@
 #define SB_REPORT_H
 
 #include "bench.h"
-#include "driver.h"
+#include "result.h"
 #include "runfile.h"
 #include "topo.h"
 
@@ -18,6 +18,7 @@ struct sb_report {
 	size_t points; /* point records written */
 	size_t points_at_precision;
 	size_t points_at_clock; /* stopped at the clock step's limit */
+	size_t points_at_duration; /* met a self-timed benchmark's duration and count rule */
 	const char *mpi_version;
 	double t0; /* sb_now() at the start of the run */
 	const char *span; /* the pair class spanning all ranks, labels every point */

@@ -12,6 +12,11 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+void sb_stats_sort(double *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp_double);
+}
+
 double sb_stats_percentile(const double *sorted, size_t n, double p)
 {
 	if (n == 0)
@@ -53,7 +58,7 @@ int sb_stats_summarize(const double *samples, size_t n, double *scratch, struct 
 	if (n == 0)
 		return SB_EINVAL;
 	memcpy(scratch, samples, n * sizeof *scratch);
-	qsort(scratch, n, sizeof *scratch, cmp_double);
+	sb_stats_sort(scratch, n);
 	s->n = n;
 	s->min = scratch[0];
 	s->max = scratch[n - 1];
@@ -61,6 +66,7 @@ int sb_stats_summarize(const double *samples, size_t n, double *scratch, struct 
 	s->p25 = sb_stats_percentile(scratch, n, 25);
 	s->median = sb_stats_median(scratch, n);
 	s->p75 = sb_stats_percentile(scratch, n, 75);
+	s->p90 = sb_stats_percentile(scratch, n, 90);
 	s->p95 = sb_stats_percentile(scratch, n, 95);
 	s->p99 = sb_stats_percentile(scratch, n, 99);
 

@@ -10,7 +10,7 @@
 
 struct sb_summary {
 	size_t n;
-	double min, p5, p25, median, p75, p95, p99, max;
+	double min, p5, p25, median, p75, p90, p95, p99, max;
 	double mean, stddev, cov; /* stddev with n-1; cov = stddev / mean */
 	/* 95% CI of the median; valid only when ci_valid (n >= 8 for the ranks to exist). */
 	int ci_valid;
@@ -21,6 +21,9 @@ struct sb_summary {
 /* Nearest-rank percentile of sorted[0..n-1], 0 < p <= 100: the value of rank ceil(p/100 * n)
  * (1-based), so p50 of 4 values is the 2nd, p100 the largest. Returns NaN for n == 0. */
 double sb_stats_percentile(const double *sorted, size_t n, double p);
+
+/* Sort v[0..n-1] ascending, in place (the one comparator of doubles). */
+void sb_stats_sort(double *v, size_t n);
 
 /* Median of sorted[0..n-1]: the middle value, or the mean of the two middle values. */
 double sb_stats_median(const double *sorted, size_t n);

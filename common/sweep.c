@@ -6,17 +6,71 @@
 #include <stdlib.h>
 #include <string.h>
 
+int sb_sizes_from_args(const struct sb_args *a, size_t align, size_t **out, size_t *n, char *err,
+                       size_t errlen)
+{
+	size_t b = sb_arg_size(a, "min-bytes"), e = sb_arg_size(a, "max-bytes");
+	size_t f = (size_t)sb_arg_int(a, "step-factor");
+	char sb[32], se[32];
+	if (b > e) {
+		snprintf(err, errlen, "-b %s is larger than -e %s",
+		         sb_format_size(b, sb, sizeof sb), sb_format_size(e, se, sizeof se));
+		return SB_EINVAL;
+	}
+	if (e < align) {
+		snprintf(err, errlen, "-e %s is smaller than one element (%zu bytes)",
+		         sb_format_size(e, se, sizeof se), align);
+		return SB_EINVAL;
+	}
+	size_t cap = 8, k = 0;
+	size_t *v = malloc(cap * sizeof *v);
+	if (!v)
+		return SB_ENOMEM;
+	for (size_t s = b;; s *= f) {
+		size_t r = s / align * align;
+		if (r >= align && (k == 0 || v[k - 1] != r)) {
+			if (k == cap) {
+				size_t *nv = realloc(v, (cap *= 2) * sizeof *v);
+				if (!nv) {
+					free(v);
+					return SB_ENOMEM;
+				}
+				v = nv;
+			}
+			v[k++] = r;
+		}
+		if (s > e / f) /* the next size would pass e (or overflow) */
+			break;
+	}
+	if (k == 0) {
+		free(v);
+		snprintf(err, errlen,
+		         "no size from -b %s to -e %s is a whole number of %zu-byte elements",
+		         sb_format_size(b, sb, sizeof sb), sb_format_size(e, se, sizeof se), align);
+		return SB_EINVAL;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
 int sb_sweep_points(const struct sb_args *a, const char *name, enum sb_dtype t, const char *op,
                     int inplace, struct sb_point **pts, size_t *n)
 {
 	size_t *sizes, k;
-	char err[256];
+	char err[256] = "";
 	size_t esz = sb_dtype_size(t);
 	int rc = sb_sizes_from_args(a, esz, &sizes, &k, err, sizeof err);
-	if (rc)
+	if (rc) {
+		/* The options passed the benchmark's validate: what fails here is this rank's own
+		 * (memory), reported by the rank that saw it. */
+		sb_log_fault("%s: cannot list the sizes of -b/-e/-f: %s", name,
+		             err[0] ? err : sb_strerror(rc));
 		return rc;
+	}
 	struct sb_point *p = calloc(k ? k : 1, sizeof *p);
 	if (!p) {
+		sb_log_fault("%s: cannot allocate %zu points", name, k);
 		free(sizes);
 		return SB_ENOMEM;
 	}

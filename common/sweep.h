@@ -5,6 +5,11 @@
 
 #include "bench.h"
 
+/* Sizes from the common -b/-e/-f options: b, b*f, b*f^2, ... <= e, each rounded down to a
+ * multiple of `align`; sizes below align are skipped. *out is malloc'd. */
+int sb_sizes_from_args(const struct sb_args *a, size_t align, size_t **out, size_t *n, char *err,
+                       size_t errlen);
+
 /* One point per size of the -b/-e/-f range (sb_sizes_from_args, aligned to the element size),
  * labelled "<name> <bytes> B <dtype> <in-place|out-of-place>" (or "<name> <bytes> B" when op
  * is "-"). *pts is malloc'd. */

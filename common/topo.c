@@ -730,7 +730,7 @@ int sb_topo_discover(struct sb_comm *c, int local_rank, int local_size, const ch
 	char err[512] = "";
 	int rc = sb_topo_load(&topo, err, sizeof err);
 	long long bad = rc ? 1 : 0;
-	int crc = c->be->ctl_sum(c, &bad, 1);
+	int crc = sb_ctl_sum(c, &bad, 1);
 	if (crc)
 		return crc;
 	if (bad) {
@@ -770,7 +770,7 @@ int sb_topo_discover(struct sb_comm *c, int local_rank, int local_size, const ch
 	if (!text)
 		return SB_ENOMEM;
 	char **all = NULL;
-	rc = c->be->ctl_gatherv(c, text, &all);
+	rc = sb_ctl_gatherv(c, text, &all);
 	free(text);
 	if (rc || c->rank != 0)
 		return rc;

@@ -2,6 +2,7 @@
 
 #include "error.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,8 +47,9 @@ static void on_signal(int sig)
 	_exit(status);
 }
 
-int sb_watchdog_start(sb_watchdog_fn fn, void *arg)
+int sb_watchdog_start(sb_watchdog_fn fn, void *arg, unsigned *missing)
 {
+	*missing = 0;
 	wd.fn = fn;
 	wd.arg = arg;
 	wd.armed = 0;
@@ -57,21 +59,27 @@ int sb_watchdog_start(sb_watchdog_fn fn, void *arg)
 	watched(&sa.sa_mask); /* one handler at a time: a SIGTERM cannot interrupt a timeout */
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGALRM};
 	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-		sigaction(sigs[i], &sa, NULL);
+		if (sigaction(sigs[i], &sa, NULL) != 0)
+			*missing |= SB_WATCHDOG_NO_SIGNALS;
 	struct sigevent ev;
 	memset(&ev, 0, sizeof ev);
 	ev.sigev_notify = SIGEV_SIGNAL;
 	ev.sigev_signo = SIGALRM;
-	int rc = timer_create(CLOCK_MONOTONIC, &ev, &wd.timer) == 0 ? 0 : SB_EINVAL;
-	wd.running = rc == 0;
+	wd.running = timer_create(CLOCK_MONOTONIC, &ev, &wd.timer) == 0;
+	if (!wd.running)
+		*missing |= SB_WATCHDOG_NO_TIMER;
+	int rc = *missing ? SB_ESYS : 0;
 	sigset_t set;
 	watched(&set);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	return rc;
 }
 
+/* Set (or, with 0, stop) the timer. A timer that cannot be armed leaves that point without
+ * its timeout: said once per process, on this rank (the caller has no way to act on it). */
 static void set_timer(double seconds)
 {
+	static int said;
 	if (!wd.running)
 		return;
 	struct itimerspec its;
@@ -82,7 +90,11 @@ static void set_timer(double seconds)
 		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
 			its.it_value.tv_nsec = 1;
 	}
-	timer_settime(wd.timer, 0, &its, NULL);
+	if (timer_settime(wd.timer, 0, &its, NULL) != 0 && seconds > 0 && !said) {
+		said = 1;
+		sb_log_warn_rank("cannot arm the --timeout timer (%s): points run without it",
+		                 strerror(errno));
+	}
 }
 
 void sb_watchdog_arm(const char *label, double timeout)

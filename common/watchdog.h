@@ -20,11 +20,17 @@
 typedef int (*sb_watchdog_fn)(const char *what, double timeout, int sig, void *arg);
 
 void sb_watchdog_block_signals(void);
+/* What sb_watchdog_start could not set up. */
+#define SB_WATCHDOG_NO_SIGNALS 0x1u /* a handler: the signal ends the job, no end record */
+#define SB_WATCHDOG_NO_TIMER 0x2u /* the POSIX timer: --timeout cannot be kept */
+
 /* Install the handlers and the timer, unblock the signals in the calling (main) thread.
- * Returns 0 or SB_EINVAL (no POSIX timer: the job then runs without --timeout enforcement,
- * which the caller reports). */
-int sb_watchdog_start(sb_watchdog_fn fn, void *arg);
-/* Start counting `timeout` seconds for the point `label` (copied); timeout <= 0 disarms. */
+ * Returns 0, or SB_ESYS with *missing (SB_WATCHDOG_NO_*) saying what could not be set up;
+ * whatever could be is in place, and the caller says what is missing. */
+int sb_watchdog_start(sb_watchdog_fn fn, void *arg, unsigned *missing);
+/* Start counting `timeout` seconds for the point `label` (copied); timeout <= 0 disarms. A
+ * timer that cannot be set is reported here (a warning on this rank) and the point runs
+ * without it. */
 void sb_watchdog_arm(const char *label, double timeout);
 void sb_watchdog_disarm(void);
 /* Disarm, delete the timer and block the signals again (at the end of main). */

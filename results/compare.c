@@ -28,15 +28,18 @@ double sbr_median_sorted(double *v, size_t n)
 	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-double sbr_median_of(const double *v, size_t n)
+int sbr_median_of(const double *v, size_t n, double *median)
 {
+	*median = NAN;
+	if (n == 0)
+		return 0;
 	double *c = malloc(n * sizeof *c);
 	if (!c)
-		return NAN;
+		return SB_ENOMEM;
 	memcpy(c, v, n * sizeof *c);
-	double m = sbr_median_sorted(c, n);
+	*median = sbr_median_sorted(c, n);
 	free(c);
-	return m;
+	return 0;
 }
 
 /* The smallest two-sided p the U test can give with these sample sizes (every value of one
@@ -48,8 +51,8 @@ static double min_p(size_t n1, size_t n2)
 }
 
 /* The verdict of one point from its samples and the baseline's (pooled over its runs, whose
- * medians lie in [v->base_lo, v->base_hi]). */
-static void judge(struct sbr_compare *c, struct sbr_verdict *v, const double *base, size_t nb)
+ * medians lie in [v->base_lo, v->base_hi]). 0, or SB_ENOMEM: memory is a fault, not a verdict. */
+static int judge(struct sbr_compare *c, struct sbr_verdict *v, const double *base, size_t nb)
 {
 	const struct sbr_point *p = v->point;
 	v->ncur = p->nsamples;
@@ -63,33 +66,37 @@ static void judge(struct sbr_compare *c, struct sbr_verdict *v, const double *ba
 	v->why[0] = '\0';
 	if (p->check_failed) {
 		snprintf(v->why, sizeof v->why, "its check failed: wrong results are not timed");
-		return;
+		return 0;
 	}
 	if (!p->nsamples) {
 		snprintf(v->why, sizeof v->why, "no per-iteration samples (%s)",
 		         p->time_kind && strcmp(p->time_kind, "mean") == 0
 		             ? "an imported result keeps only a mean"
 		             : "none recorded");
-		return;
+		return 0;
 	}
 	if (!nb) {
 		snprintf(v->why, sizeof v->why, "%s", why[0] ? why : "no baseline samples");
-		return;
+		return 0;
 	}
-	v->cur_median = sbr_median_of(p->samples, p->nsamples);
-	v->base_median = sbr_median_of(base, nb);
+	int rc;
+	if ((rc = sbr_median_of(p->samples, p->nsamples, &v->cur_median)) ||
+	    (rc = sbr_median_of(base, nb, &v->base_median)))
+		return rc;
 	v->ratio = v->cur_median / v->base_median;
 	double least = min_p(nb, p->nsamples);
 	if (least >= c->alpha) {
 		snprintf(v->why, sizeof v->why,
 		         "too few samples (%zu and %zu): the test cannot reach p < %g", nb,
 		         p->nsamples, c->alpha);
-		return;
+		return 0;
 	}
 	struct sbr_mwu u;
-	if (sbr_mwu(p->samples, p->nsamples, base, nb, &u)) {
+	if ((rc = sbr_mwu(p->samples, p->nsamples, base, nb, &u)) == SB_ENOMEM)
+		return rc;
+	if (rc) {
 		snprintf(v->why, sizeof v->why, "the samples cannot be tested");
-		return;
+		return 0;
 	}
 	v->p = u.p;
 	int significant = u.p < c->alpha;
@@ -121,6 +128,7 @@ static void judge(struct sbr_compare *c, struct sbr_verdict *v, const double *ba
 			         "range of medians",
 			         100 * (v->ratio - 1), u.p, 100 * c->threshold);
 	}
+	return 0;
 }
 
 static int begin(struct sbr_compare *c, const struct sbr_run *cur)
@@ -128,7 +136,7 @@ static int begin(struct sbr_compare *c, const struct sbr_run *cur)
 	c->regressed = c->improved = c->unchanged = c->not_comparable = 0;
 	c->n = 0;
 	if (!(c->v = calloc(cur->npts ? cur->npts : 1, sizeof *c->v)))
-		return SBR_ENOMEM;
+		return SB_ENOMEM;
 	c->n = cur->npts;
 	return 0;
 }
@@ -158,7 +166,7 @@ int sbr_compare_run(struct sbr_compare *c, const struct sbr_run *cur, const stru
 	int rc = begin(c, cur);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < cur->npts; i++) {
+	for (size_t i = 0; i < cur->npts && rc == 0; i++) {
 		struct sbr_verdict *v = &c->v[i];
 		v->point = &cur->pts[i];
 		const struct sbr_point *b = NULL;
@@ -173,11 +181,11 @@ int sbr_compare_run(struct sbr_compare *c, const struct sbr_run *cur, const stru
 			snprintf(v->why, sizeof v->why, "the baseline point's check failed");
 		else if (!b->nsamples)
 			snprintf(v->why, sizeof v->why, "the baseline point has no samples");
-		judge(c, v, b && !b->check_failed ? b->samples : NULL,
-		      b && !b->check_failed ? b->nsamples : 0);
+		rc = judge(c, v, b && !b->check_failed ? b->samples : NULL,
+		           b && !b->check_failed ? b->nsamples : 0);
 	}
 	count(c);
-	return 0;
+	return rc;
 }
 
 /* The range of the baseline runs' medians that a change must leave: all of them up to four
@@ -185,19 +193,20 @@ int sbr_compare_run(struct sbr_compare *c, const struct sbr_run *cur, const stru
  * that one run caught in a bad state, or one that regressed and went into the history, does
  * not hide a change. (Trimming from three on would drop a state of the machine seen once in
  * four runs, and call its next appearance a regression: results/README.md.) */
-static void range(const double *m, int k, double *lo, double *hi)
+static int range(const double *m, int k, double *lo, double *hi)
 {
 	*lo = *hi = NAN;
 	if (k <= 0)
-		return;
+		return 0;
 	double *c = malloc((size_t)k * sizeof *c);
 	if (!c)
-		return;
+		return SB_ENOMEM;
 	memcpy(c, m, (size_t)k * sizeof *c);
 	qsort(c, (size_t)k, sizeof *c, sbr_cmp_double);
 	*lo = k >= 5 ? c[1] : c[0];
 	*hi = k >= 5 ? c[k - 2] : c[k - 1];
 	free(c);
+	return 0;
 }
 
 int sbr_compare_history(struct sbr_compare *c, const struct sbr_run *cur, struct sbr_db *db,
@@ -210,10 +219,11 @@ int sbr_compare_history(struct sbr_compare *c, const struct sbr_run *cur, struct
 			c->v[i].point = &cur->pts[i];
 			snprintf(c->v[i].why, sizeof c->v[i].why,
 			         "the run has no start time to place it in the history");
-			judge(c, &c->v[i], NULL, 0);
+			if ((rc = judge(c, &c->v[i], NULL, 0)))
+				break;
 		}
 		count(c);
-		return 0;
+		return rc;
 	}
 	for (size_t i = 0; i < cur->npts && rc == 0; i++) {
 		struct sbr_verdict *v = &c->v[i];
@@ -224,11 +234,12 @@ int sbr_compare_history(struct sbr_compare *c, const struct sbr_run *cur, struct
 		if (rc)
 			break;
 		v->base_runs = b.runs;
-		range(b.run_medians, b.runs, &v->base_lo, &v->base_hi);
+		rc = range(b.run_medians, b.runs, &v->base_lo, &v->base_hi);
 		if (!b.runs)
 			snprintf(v->why, sizeof v->why,
 			         "no earlier run of this configuration on this machine class");
-		judge(c, v, b.samples, b.n);
+		if (rc == 0)
+			rc = judge(c, v, b.samples, b.n);
 		sbr_base_free(&b);
 	}
 	count(c);

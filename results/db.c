@@ -36,7 +36,7 @@ static const char *const schema_sql =
 
 static int db_fail(struct sbr_db *db, char *err, size_t errlen, const char *what)
 {
-	return sbr_fail(err, errlen, SBR_EIO, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
+	return sbr_fail(err, errlen, SB_EDB, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
 }
 
 void sbr_db_close(struct sbr_db *db)
@@ -54,11 +54,11 @@ int sbr_db_open(const char *path, struct sbr_db **out, char *err, size_t errlen)
 	*out = NULL;
 	if (!db || !(db->path = sbr_strdup(path))) {
 		free(db);
-		return SBR_ENOMEM;
+		return SB_ENOMEM;
 	}
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
-		int rc = sbr_fail(err, errlen, SBR_EIO, "%s: cannot open the database: %s", path,
+		int rc = sbr_fail(err, errlen, SB_EDB, "%s: cannot open the database: %s", path,
 		                  db->h ? sqlite3_errmsg(db->h) : "out of memory");
 		sbr_db_close(db);
 		return rc;
@@ -72,10 +72,10 @@ int sbr_db_open(const char *path, struct sbr_db **out, char *err, size_t errlen)
 		/* Not a database (bad input) or one that cannot be written (a fault). */
 		int code = sqlite3_errcode(db->h);
 		int rc = code == SQLITE_NOTADB || code == SQLITE_CORRUPT
-		             ? sbr_fail(err, errlen, SBR_EINPUT,
+		             ? sbr_fail(err, errlen, SB_EINPUT,
 		                        "%s: not a scalebench history database (%s)", path,
 		                        msg ? msg : "?")
-		             : sbr_fail(err, errlen, SBR_EIO, "%s: %s", path, msg ? msg : "?");
+		             : sbr_fail(err, errlen, SB_EDB, "%s: %s", path, msg ? msg : "?");
 		sqlite3_free(msg);
 		sbr_db_close(db);
 		return rc;
@@ -99,7 +99,7 @@ int sbr_db_open(const char *path, struct sbr_db **out, char *err, size_t errlen)
 			return rc;
 		}
 	} else if (version != SBR_DB_SCHEMA) {
-		int rc = sbr_fail(err, errlen, SBR_EINPUT,
+		int rc = sbr_fail(err, errlen, SB_EINPUT,
 		                  "%s: history schema %d, this scalebench-report knows %d", path,
 		                  version, SBR_DB_SCHEMA);
 		sbr_db_close(db);
@@ -161,7 +161,8 @@ int sbr_db_begin(struct sbr_db *db, char *err, size_t errlen)
 	    sqlite3_prepare_v2(db->h, "INSERT INTO points VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	                       -1, &db->pt, NULL)) {
 		int rc = db_fail(db, err, errlen, "preparing the ingest");
-		sbr_db_end(db, 0, NULL, 0);
+		/* The rollback; the first error is the one to tell. */
+		(void)sbr_db_end(db, 0, NULL, 0);
 		return rc;
 	}
 	return 0;
@@ -293,7 +294,7 @@ int sbr_db_baseline(struct sbr_db *db, const char *machine_class, const char *co
 				nc *= 2;
 			double *v = realloc(b->samples, nc * sizeof *v);
 			if (!v) {
-				rc = SBR_ENOMEM;
+				rc = SB_ENOMEM;
 				break;
 			}
 			b->samples = v;
@@ -305,7 +306,7 @@ int sbr_db_baseline(struct sbr_db *db, const char *machine_class, const char *co
 		if (!same) {
 			double *rm = realloc(b->run_medians, (size_t)(b->runs + 1) * sizeof *rm);
 			if (!rm) {
-				rc = SBR_ENOMEM;
+				rc = SB_ENOMEM;
 				break;
 			}
 			b->run_medians = rm;
@@ -316,8 +317,9 @@ int sbr_db_baseline(struct sbr_db *db, const char *machine_class, const char *co
 			snprintf(b->oldest, sizeof b->oldest, "%s", t ? t : "?");
 		}
 		/* This run's median over all of its rows so far. */
-		b->run_medians[b->runs - 1] =
-		    sbr_median_of(b->samples + first_of_run, b->n - first_of_run);
+		if ((rc = sbr_median_of(b->samples + first_of_run, b->n - first_of_run,
+		                        &b->run_medians[b->runs - 1])))
+			break;
 	}
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
 		rc = rc ? rc : db_fail(db, err, errlen, "reading a baseline");

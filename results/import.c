@@ -45,13 +45,13 @@ static int slurp(const char *path, char **out, size_t *len, char *err, size_t er
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return sbr_fail(err, errlen, SBR_EINPUT, "%s: cannot open: %s", path,
+		return sbr_fail(err, errlen, SB_EINPUT, "%s: cannot open: %s", path,
 		                strerror(errno));
 	size_t cap = 1 << 16, n = 0, k;
 	char *b = malloc(cap + 1);
 	if (!b) {
 		fclose(f);
-		return SBR_ENOMEM;
+		return SB_ENOMEM;
 	}
 	while ((k = fread(b + n, 1, cap - n, f)) > 0) {
 		n += k;
@@ -60,7 +60,7 @@ static int slurp(const char *path, char **out, size_t *len, char *err, size_t er
 		if (cap >= MAX_BYTES) {
 			fclose(f);
 			free(b);
-			return sbr_fail(err, errlen, SBR_EINPUT,
+			return sbr_fail(err, errlen, SB_EINPUT,
 			                "%s: larger than %zu MiB, not a benchmark log", path,
 			                MAX_BYTES >> 20);
 		}
@@ -68,7 +68,7 @@ static int slurp(const char *path, char **out, size_t *len, char *err, size_t er
 		if (!nb) {
 			fclose(f);
 			free(b);
-			return SBR_ENOMEM;
+			return SB_ENOMEM;
 		}
 		b = nb;
 		cap *= 2;
@@ -78,7 +78,7 @@ static int slurp(const char *path, char **out, size_t *len, char *err, size_t er
 	fclose(f);
 	if (bad) {
 		free(b);
-		return sbr_fail(err, errlen, SBR_EINPUT, "%s: cannot read: %s", path, strerror(e));
+		return sbr_fail(err, errlen, SB_EINPUT, "%s: cannot read: %s", path, strerror(e));
 	}
 	b[n] = '\0';
 	*out = b;
@@ -214,7 +214,7 @@ static int text_split(char *buf, size_t len, struct text *t)
 		n += buf[i] == '\n';
 	t->line = malloc(n * sizeof *t->line);
 	if (!t->line)
-		return SBR_ENOMEM;
+		return SB_ENOMEM;
 	char *p = buf, *end = buf + len;
 	while (p < end) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -229,7 +229,7 @@ static int text_split(char *buf, size_t len, struct text *t)
 		p = e + 1;
 	}
 	t->scratch = malloc(t->maxlen + 1);
-	return t->scratch ? 0 : SBR_ENOMEM;
+	return t->scratch ? 0 : SB_ENOMEM;
 }
 
 static void text_free(struct text *t)
@@ -479,9 +479,9 @@ int sbr_import(const char *path, json_t **records, enum sbr_import_kind *kind, c
 	const char *nul = memchr(buf, '\0', len);
 	size_t p0 = strspn(buf, " \t\r\n");
 	if (!len || p0 == len) {
-		rc = sbr_fail(err, errlen, SBR_EINPUT, "%s:1: empty file", path);
+		rc = sbr_fail(err, errlen, SB_EINPUT, "%s:1: empty file", path);
 	} else if (nul) {
-		rc = sbr_fail(err, errlen, SBR_EINPUT,
+		rc = sbr_fail(err, errlen, SB_EINPUT,
 		              "%s:%zu: binary data (a NUL byte), not a benchmark log", path,
 		              sbr__imp_line_of(buf, (size_t)(nul - buf)));
 	} else if (buf[p0] == '{' || buf[p0] == '[') {
@@ -497,7 +497,7 @@ int sbr_import(const char *path, json_t **records, enum sbr_import_kind *kind, c
 			size_t cl = strlen(sc.close);
 			char *fix = malloc(sc.safe + cl + 1);
 			if (!fix) {
-				rc = SBR_ENOMEM;
+				rc = SB_ENOMEM;
 				goto out;
 			}
 			memcpy(fix, buf, sc.safe);
@@ -518,13 +518,13 @@ int sbr_import(const char *path, json_t **records, enum sbr_import_kind *kind, c
 				    sbr__imp_line_of(buf, len));
 		}
 		if (!doc) {
-			rc = sbr_fail(err, errlen, SBR_EINPUT, "%s:%d: not valid JSON: %s", path,
+			rc = sbr_fail(err, errlen, SB_EINPUT, "%s:%d: not valid JSON: %s", path,
 			              je.line > 0 ? je.line : 1, je.text);
 			goto out;
 		}
 		if (!json_is_object(doc) || !json_is_array(json_object_get(doc, "results"))) {
 			rc = sbr_fail(
-			    err, errlen, SBR_EINPUT,
+			    err, errlen, SB_EINPUT,
 			    "%s:1: JSON, but not nccl-tests -J output (no \"results\" list)", path);
 			goto out;
 		}
@@ -537,7 +537,7 @@ int sbr_import(const char *path, json_t **records, enum sbr_import_kind *kind, c
 		int k = text_kind(&t);
 		if (k < 0) {
 			rc =
-			    sbr_fail(err, errlen, SBR_EINPUT,
+			    sbr_fail(err, errlen, SB_EINPUT,
 			             "%s:1: neither nccl-tests nor OSU Micro-Benchmarks output (no "
 			             "header line of either)",
 			             path);

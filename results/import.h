@@ -21,9 +21,9 @@ enum sbr_import_kind { SBR_IMPORT_NCCL_TEXT, SBR_IMPORT_NCCL_JSON, SBR_IMPORT_OS
  * bandwidth" line, a last line cut short, a -J file that was never closed), "check-failed" when
  * the tool reported wrong results, else "ok".
  *
- * Returns 0, or SBR_EINPUT with "path:line: why" in err for a file that is none of the formats or
+ * Returns 0, or SB_EINPUT with "path:line: why" in err for a file that is none of the formats or
  * is malformed (a data row with the wrong number of columns, text where a number must be, no data
- * rows at all), SBR_ENOMEM. *kind is set as soon as the format is recognised, so it names the
+ * rows at all), SB_ENOMEM. *kind is set as soon as the format is recognised, so it names the
  * parser that failed too; kind may be NULL. */
 int sbr_import(const char *path, json_t **records, enum sbr_import_kind *kind, char *err,
                size_t errlen);

@@ -99,7 +99,7 @@ const char *sbr__imp_nccl_span(const struct nrank *rk, size_t n);
 json_t *sbr__imp_nccl_version_str(long long code);
 
 /* The parsers, called by sbr_import with im and run set up; each fills in the run's provenance
- * and origin and emits the points. 0, SBR_EINPUT (message in im->err) or SBR_ENOMEM. */
+ * and origin and emits the points. 0, SB_EINPUT (message in im->err) or SB_ENOMEM. */
 int sbr__imp_nccl_text(struct imp *im, struct text *t, json_t *run);
 int sbr__imp_nccl_json(struct imp *im, json_t *doc, const struct jscan *sc, const char *buf,
                        json_t *run);

@@ -322,7 +322,7 @@ static int nccl_head(struct imp *im, struct text *t, struct nhead *h)
 			if (nccl_rank_line(l, tok, nt, &r) == 0) {
 				struct nrank *nr = realloc(h->rk, (h->nrk + 1) * sizeof *nr);
 				if (!nr)
-					return SBR_ENOMEM;
+					return SB_ENOMEM;
 				h->rk = nr;
 				h->rk[h->nrk++] = r;
 			}
@@ -373,7 +373,7 @@ static int nccl_half(struct imp *im, const struct nlayout *L, int g, char **w, s
 			continue;
 		}
 		if (sbr__imp_num_dbl(w[c], &v))
-			return sbr_fail(im->err, im->errlen, SBR_EINPUT,
+			return sbr_fail(im->err, im->errlen, SB_EINPUT,
 			                "%s:%zu: \"%s\" where the %s %s column (header line %zu) "
 			                "wants a number",
 			                im->path, p->line, w[c], p->place,
@@ -439,7 +439,7 @@ static int nccl_row(struct imp *im, const struct nlayout *L, char **tok, int nt,
 			first = 1;
 		} else {
 			return sbr_fail(
-			    im->err, im->errlen, SBR_EINPUT,
+			    im->err, im->errlen, SB_EINPUT,
 			    "%s:%zu: a data row of %d columns; the header (line %zu) has %d",
 			    im->path, line, nt, L->line, L->total);
 		}
@@ -457,7 +457,7 @@ static int nccl_row(struct imp *im, const struct nlayout *L, char **tok, int nt,
 		case N_COUNT:
 			if (sbr__imp_num_u64(w, &u) || u > LLONG_MAX)
 				return sbr_fail(
-				    im->err, im->errlen, SBR_EINPUT,
+				    im->err, im->errlen, SB_EINPUT,
 				    "%s:%zu: \"%s\" where the %s column wants a whole number",
 				    im->path, line, w, L->pre[c] == N_SIZE ? "size" : "count");
 			*(L->pre[c] == N_SIZE ? &base.bytes : &base.count) = (long long)u;
@@ -470,7 +470,7 @@ static int nccl_row(struct imp *im, const struct nlayout *L, char **tok, int nt,
 			break;
 		case N_ROOT:
 			if (sbr__imp_num_i64(w, &v))
-				return sbr_fail(im->err, im->errlen, SBR_EINPUT,
+				return sbr_fail(im->err, im->errlen, SB_EINPUT,
 				                "%s:%zu: \"%s\" where the root column wants a rank",
 				                im->path, line, w);
 			base.root = v < 0 ? -1 : v;
@@ -551,7 +551,7 @@ int sbr__imp_nccl_text(struct imp *im, struct text *t, json_t *run)
 			if (sz && ct) {
 				if (nccl_layout(tok, nt, i ? t->line[i - 1] : NULL, i + 1, &L)) {
 					rc = sbr_fail(
-					    im->err, im->errlen, SBR_EINPUT,
+					    im->err, im->errlen, SB_EINPUT,
 					    "%s:%zu: a column header nccl-tests never prints",
 					    im->path, i + 1);
 					goto out;
@@ -575,7 +575,7 @@ int sbr__imp_nccl_text(struct imp *im, struct text *t, json_t *run)
 		last_row = i + 1;
 	}
 	if (!json_array_size(im->points)) {
-		rc = sbr_fail(im->err, im->errlen, SBR_EINPUT, "%s:%zu: no data rows%s", im->path,
+		rc = sbr_fail(im->err, im->errlen, SB_EINPUT, "%s:%zu: no data rows%s", im->path,
 		              t->n, have ? "" : " (no \"size count type ...\" column header)");
 		goto out;
 	}

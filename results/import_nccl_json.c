@@ -38,7 +38,7 @@ int sbr__imp_json_scan(const char *b, size_t n, struct jscan *s)
 				cap = cap ? 2 * cap : 64;
 				size_t *ne = realloc(s->elem, cap * sizeof *ne);
 				if (!ne)
-					return SBR_ENOMEM;
+					return SB_ENOMEM;
 				s->elem = ne;
 			}
 			s->elem[s->nelem++] = i;
@@ -145,7 +145,7 @@ static int json_half(struct imp *im, json_t *res, size_t idx, const char *key, s
 	if (!o || json_is_null(o))
 		return 1;
 	if (!json_is_object(o))
-		return sbr_fail(im->err, im->errlen, SBR_EINPUT,
+		return sbr_fail(im->err, im->errlen, SB_EINPUT,
 		                "%s:%zu: results[%zu].%s is not an object", im->path, p->line, idx,
 		                key);
 	double t, alg, bus, wrong;
@@ -153,7 +153,7 @@ static int json_half(struct imp *im, json_t *res, size_t idx, const char *key, s
 	int a = jget_num(o, tk, &t), b = jget_num(o, "alg_bw", &alg),
 	    c = jget_num(o, "bus_bw", &bus), d = jget_num(o, "nwrong", &wrong);
 	if (a <= 0 || b < 0 || c < 0 || d < 0)
-		return sbr_fail(im->err, im->errlen, SBR_EINPUT,
+		return sbr_fail(im->err, im->errlen, SB_EINPUT,
 		                "%s:%zu: results[%zu].%s: %s is not a number", im->path, p->line,
 		                idx, key,
 		                a <= 0  ? tk
@@ -234,7 +234,7 @@ int sbr__imp_nccl_json(struct imp *im, json_t *doc, const struct jscan *sc, cons
 	if (json_is_array(devs) && json_array_size(devs)) {
 		rk = calloc(json_array_size(devs), sizeof *rk);
 		if (!rk)
-			return SBR_ENOMEM;
+			return SB_ENOMEM;
 		size_t i;
 		json_t *d;
 		json_array_foreach(devs, i, d)
@@ -298,14 +298,14 @@ int sbr__imp_nccl_json(struct imp *im, json_t *doc, const struct jscan *sc, cons
 	{
 		size_t line = i < sc->nelem ? sbr__imp_line_of(buf, sc->elem[i]) : 1;
 		if (!json_is_object(res))
-			return sbr_fail(im->err, im->errlen, SBR_EINPUT,
+			return sbr_fail(im->err, im->errlen, SB_EINPUT,
 			                "%s:%zu: results[%zu] is not an object", im->path, line, i);
 		struct pt base;
 		sbr__imp_pt_init(&base, line);
 		base.bytes = jget_int(res, "size");
 		base.count = jget_int(res, "count");
 		if (base.bytes == LLONG_MIN || base.bytes < 0)
-			return sbr_fail(im->err, im->errlen, SBR_EINPUT,
+			return sbr_fail(im->err, im->errlen, SB_EINPUT,
 			                "%s:%zu: results[%zu] has no size in bytes", im->path, line,
 			                i);
 		if (base.count == LLONG_MIN)
@@ -335,7 +335,7 @@ int sbr__imp_nccl_json(struct imp *im, json_t *doc, const struct jscan *sc, cons
 		}
 		if (!got)
 			return sbr_fail(
-			    im->err, im->errlen, SBR_EINPUT,
+			    im->err, im->errlen, SB_EINPUT,
 			    "%s:%zu: results[%zu] has neither out_of_place nor in_place", im->path,
 			    line, i);
 		for (int g = 0; g < 2; g++)
@@ -343,7 +343,7 @@ int sbr__imp_nccl_json(struct imp *im, json_t *doc, const struct jscan *sc, cons
 				sbr__imp_emit(im, &half[g]);
 	}
 	if (!json_array_size(im->points))
-		return sbr_fail(im->err, im->errlen, SBR_EINPUT, "%s:1: no results", im->path);
+		return sbr_fail(im->err, im->errlen, SB_EINPUT, "%s:1: no results", im->path);
 	if (!json_object_get(doc, "average_bus_bandwidth"))
 		sbr__imp_incomplete(im,
 		                    "no average_bus_bandwidth (line %zu): the run did not finish",

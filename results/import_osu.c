@@ -319,7 +319,7 @@ int sbr__imp_osu_text(struct imp *im, struct text *t, json_t *run)
 		int rc = 0;
 		if (nt != ncol) {
 			rc = sbr_fail(
-			    im->err, im->errlen, SBR_EINPUT,
+			    im->err, im->errlen, SB_EINPUT,
 			    "%s:%zu: a data row of %d columns; the header (line %zu) has %d",
 			    im->path, i + 1, nt, hline, ncol);
 		}
@@ -337,7 +337,7 @@ int sbr__imp_osu_text(struct imp *im, struct text *t, json_t *run)
 					continue;
 				}
 				rc = sbr_fail(
-				    im->err, im->errlen, SBR_EINPUT,
+				    im->err, im->errlen, SB_EINPUT,
 				    "%s:%zu: \"%s\" where the Validation column wants Pass or Fail",
 				    im->path, i + 1, w);
 				break;
@@ -348,7 +348,7 @@ int sbr__imp_osu_text(struct imp *im, struct text *t, json_t *run)
 			        ? sbr__imp_num_u64(w, &u) || u > LLONG_MAX
 			        : sbr__imp_num_dbl(w, &v);
 			if (bad) {
-				rc = sbr_fail(im->err, im->errlen, SBR_EINPUT,
+				rc = sbr_fail(im->err, im->errlen, SB_EINPUT,
 				              "%s:%zu: \"%s\" where the \"%s\" column (header line "
 				              "%zu) wants "
 				              "a number",
@@ -428,7 +428,7 @@ int sbr__imp_osu_text(struct imp *im, struct text *t, json_t *run)
 		sbr__imp_emit(im, &p);
 	}
 	if (!json_array_size(im->points))
-		return sbr_fail(im->err, im->errlen, SBR_EINPUT, "%s:%zu: no data rows%s", im->path,
+		return sbr_fail(im->err, im->errlen, SB_EINPUT, "%s:%zu: no data rows%s", im->path,
 		                t->n, ncol ? "" : " (no \"# Size ...\" column header)");
 	return 0;
 }

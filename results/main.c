@@ -9,8 +9,10 @@
  *                     [--software TEXT] [--since T] [--until T] [--format F]
  *   scalebench-report import FILE [-o RUN]
  *
- * Exit status: 0 fine (compare: no regression), 1 compare found a regression, 2 bad input,
- * 3 the database or an output could not be written. */
+ * Exit status (common/error.h): SB_EXIT_OK 0 fine (compare: no regression), SB_EXIT_REGRESSION 1
+ * compare found a regression, SB_EXIT_BAD_INPUT 2 bad input (command line, run files, logs, a
+ * file that is not a history database), SB_EXIT_FAULT 3 the database or an output could not be
+ * written, or memory ran out. */
 #include "compare.h"
 #include "db.h"
 #include "import.h"
@@ -49,13 +51,15 @@ static int bad(const char *fmt, const char *a)
 	fprintf(stderr, "scalebench-report: error: ");
 	fprintf(stderr, fmt, a);
 	fprintf(stderr, " (scalebench-report --help)\n");
-	return SBR_EXIT_BAD_INPUT;
+	return SB_EXIT_BAD_INPUT;
 }
 
+/* The message of a failed call (err, or the code's text when the call left none) and the exit
+ * status of its code. */
 static int report(int rc, const char *err)
 {
-	if (rc == SBR_ENOMEM)
-		fprintf(stderr, "scalebench-report: error: out of memory\n");
+	if (rc == SB_ENOMEM || !err || !*err)
+		fprintf(stderr, "scalebench-report: error: %s\n", sb_strerror(rc));
 	else {
 		/* Messages quote run files: no control characters to the terminal. */
 		fputs("scalebench-report: error: ", stderr);
@@ -63,7 +67,7 @@ static int report(int rc, const char *err)
 			fputc((unsigned char)*c < 0x20 ? '?' : *c, stderr);
 		fputc('\n', stderr);
 	}
-	return rc == SBR_EIO || rc == SBR_ENOMEM ? SBR_EXIT_FAULT : SBR_EXIT_BAD_INPUT;
+	return sb_exit_status(rc);
 }
 
 /* A scalebench run file when its first record says so; otherwise another tool's log, imported
@@ -72,7 +76,7 @@ static int load(const char *path, struct sbr_run *r, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return sbr_fail(err, errlen, SBR_EINPUT, "%s: %s", path, strerror(errno));
+		return sbr_fail(err, errlen, SB_EINPUT, "%s: %s", path, strerror(errno));
 	char *line = NULL;
 	size_t len = 0;
 	ssize_t got;
@@ -101,7 +105,7 @@ static int load_all(char **paths, size_t n, struct sbr_run **out, char *err, siz
 {
 	struct sbr_run *runs = calloc(n ? n : 1, sizeof *runs);
 	if (!runs)
-		return SBR_ENOMEM;
+		return SB_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		int rc = load(paths[i], &runs[i], err, errlen);
 		if (rc) {
@@ -118,8 +122,9 @@ static int load_all(char **paths, size_t n, struct sbr_run **out, char *err, siz
 /* The default database lives in ./runs/, which may not exist yet. */
 static void make_parent(const char *path)
 {
+	/* It may be there; any other failure shows when the database is opened. */
 	if (strcmp(path, SBR_DB_DEFAULT) == 0)
-		mkdir("runs", 0777);
+		(void)mkdir("runs", 0777);
 }
 
 static FILE *open_out(const char *path)
@@ -140,9 +145,9 @@ static int close_out(FILE *f, const char *path)
 	if (bad_write) {
 		fprintf(stderr, "scalebench-report: error: %s: %s\n",
 		        path && strcmp(path, "-") ? path : "standard output", strerror(errno));
-		return SBR_EXIT_FAULT;
+		return SB_EXIT_FAULT;
 	}
-	return 0;
+	return SB_EXIT_OK;
 }
 
 enum {
@@ -212,7 +217,7 @@ static int parse(int argc, char **argv, const char *allowed, struct cli *o)
 		}
 		if (c == 'h') {
 			fputs(usage, stdout);
-			exit(0);
+			exit(close_out(stdout, NULL));
 		}
 		const char *name = c == 'o' ? "o" : longs[idx].name;
 		/* Which options the command takes: a space-separated list. */
@@ -341,7 +346,7 @@ static int cmd_ingest(int argc, char **argv)
 	struct cli o;
 	int first = parse(argc, argv, "db", &o);
 	if (first < 0)
-		return SBR_EXIT_BAD_INPUT;
+		return SB_EXIT_BAD_INPUT;
 	if (first >= argc)
 		return bad("%s needs run files", "ingest");
 	char err[1024] = "";
@@ -356,7 +361,7 @@ static int cmd_ingest(int argc, char **argv)
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		int nth = cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus, started = 0;
 		if (!q) {
-			rc = SBR_ENOMEM;
+			rc = SB_ENOMEM;
 		} else {
 			q->paths = argv + first;
 			q->n = n;
@@ -366,7 +371,7 @@ static int cmd_ingest(int argc, char **argv)
 				started +=
 				    pthread_create(&th[started], NULL, prefetch_worker, q) == 0;
 			if (!started)
-				rc = sbr_fail(err, sizeof err, SBR_ENOMEM, "cannot start a thread");
+				rc = sbr_fail(err, sizeof err, SB_ESYS, "cannot start a thread");
 		}
 		for (size_t i = 0; i < n && rc == 0; i++) {
 			struct slot *s = &q->slot[i % RING];
@@ -415,7 +420,7 @@ static int cmd_ingest(int argc, char **argv)
 		return report(rc, err);
 	printf("%zu run%s: %zu added to %s, %zu already there%s\n", n, n == 1 ? "" : "s", added,
 	       o.db, n - added, incomplete ? " (incomplete runs marked so)" : "");
-	return 0;
+	return close_out(stdout, NULL);
 }
 
 static int cmd_compare(int argc, char **argv)
@@ -424,7 +429,7 @@ static int cmd_compare(int argc, char **argv)
 	int first =
 	    parse(argc, argv, "db baseline history alpha threshold format o changes-only", &o);
 	if (first < 0)
-		return SBR_EXIT_BAD_INPUT;
+		return SB_EXIT_BAD_INPUT;
 	if (first != argc - 1)
 		return bad("%s needs exactly one current run", "compare");
 	if (o.baseline && o.history)
@@ -456,7 +461,7 @@ static int cmd_compare(int argc, char **argv)
 		struct stat sb;
 		if (stat(o.db, &sb) != 0)
 			rc = sbr_fail(
-			    err, sizeof err, SBR_EINPUT,
+			    err, sizeof err, SB_EINPUT,
 			    "%s: no history database (scalebench-report ingest RUN... --db "
 			    "%s)",
 			    o.db, o.db);
@@ -466,19 +471,19 @@ static int cmd_compare(int argc, char **argv)
 		snprintf(title, sizeof title, "%s against the last %d runs of %s", cur.path,
 		         o.history, cur.machine);
 	}
-	int status = 0;
+	int status = SB_EXIT_OK;
 	if (rc == 0) {
 		struct sbr_table t;
 		FILE *out = open_out(o.out);
-		if (!out)
-			rc = SBR_EIO, snprintf(err, sizeof err, "cannot write the output");
-		else if ((rc = sbr_compare_table(&c, title, o.changes_only, &t)) != 0) {
+		if (!out) {
+			status = SB_EXIT_FAULT; /* open_out said why */
+		} else if ((rc = sbr_compare_table(&c, title, o.changes_only, &t)) != 0) {
 			sbr_table_free(&t);
-			close_out(out, o.out);
+			(void)close_out(out, o.out); /* rc is the error to tell */
 		} else {
 			if (o.fmt == SBR_HTML)
 				sbr_html_begin(out, "scalebench comparison");
-			sbr_table_write(&t, out, o.fmt);
+			rc = sbr_table_write(&t, out, o.fmt);
 			if (o.fmt == SBR_HTML)
 				sbr_html_end(out);
 			sbr_table_free(&t);
@@ -499,7 +504,7 @@ static int cmd_compare(int argc, char **argv)
 		return report(rc, err);
 	if (status)
 		return status;
-	return regressed ? SBR_EXIT_REGRESSION : 0;
+	return regressed ? SB_EXIT_REGRESSION : SB_EXIT_OK;
 }
 
 static int cmd_show(int argc, char **argv)
@@ -507,7 +512,7 @@ static int cmd_show(int argc, char **argv)
 	struct cli o;
 	int first = parse(argc, argv, "format o", &o);
 	if (first < 0)
-		return SBR_EXIT_BAD_INPUT;
+		return SB_EXIT_BAD_INPUT;
 	if (first >= argc)
 		return bad("%s needs run files", "show");
 	char err[1024] = "";
@@ -517,12 +522,12 @@ static int cmd_show(int argc, char **argv)
 	if (rc)
 		return report(rc, err);
 	struct sbr_run **rp = malloc(n * sizeof *rp);
-	int status = 0;
+	int status = SB_EXIT_OK;
 	FILE *out = NULL;
 	if (!rp)
-		rc = SBR_ENOMEM;
+		rc = SB_ENOMEM;
 	else if (!(out = open_out(o.out)))
-		status = SBR_EXIT_FAULT;
+		status = SB_EXIT_FAULT;
 	for (size_t i = 0; rp && i < n; i++)
 		rp[i] = &runs[i];
 	if (rc == 0 && out) {
@@ -544,29 +549,29 @@ static int cmd_history(int argc, char **argv)
 	int first =
 	    parse(argc, argv, "db benchmark config machine software since until format o", &o);
 	if (first < 0)
-		return SBR_EXIT_BAD_INPUT;
+		return SB_EXIT_BAD_INPUT;
 	if (first != argc)
 		return bad("history takes options only, not '%s'", argv[first]);
 	char err[1024] = "";
 	struct stat sb;
 	if (stat(o.db, &sb) != 0)
-		return report(SBR_EINPUT,
+		return report(SB_EINPUT,
 		              (snprintf(err, sizeof err, "%s: no history database", o.db), err));
 	struct sbr_db *db = NULL;
 	struct sbr_table t = {0};
 	struct sbr_query q = {o.benchmark, o.config, o.machine, o.software, o.since, o.until};
-	int rc = sbr_db_open(o.db, &db, err, sizeof err), status = 0;
+	int rc = sbr_db_open(o.db, &db, err, sizeof err), status = SB_EXIT_OK;
 	if (rc == 0)
 		rc = sbr_db_query(db, &q, &t, err, sizeof err);
 	sbr_db_close(db);
 	if (rc == 0) {
 		FILE *out = open_out(o.out);
 		if (!out) {
-			status = SBR_EXIT_FAULT;
+			status = SB_EXIT_FAULT;
 		} else {
 			if (o.fmt == SBR_HTML)
 				sbr_html_begin(out, "scalebench history");
-			sbr_table_write(&t, out, o.fmt);
+			rc = sbr_table_write(&t, out, o.fmt);
 			if (o.fmt == SBR_HTML)
 				sbr_html_end(out);
 			status = close_out(out, o.out);
@@ -581,7 +586,7 @@ static int cmd_import(int argc, char **argv)
 	struct cli o;
 	int first = parse(argc, argv, "o", &o);
 	if (first < 0)
-		return SBR_EXIT_BAD_INPUT;
+		return SB_EXIT_BAD_INPUT;
 	if (first != argc - 1)
 		return bad("%s needs exactly one file", "import");
 	char err[1024] = "";
@@ -603,7 +608,7 @@ static int cmd_import(int argc, char **argv)
 		/* Default: runs/import-<tool>-<first 8 of the run id>.jsonl; the same log gives
 		 * the same name. */
 		json_t *run = json_array_get(recs, 0);
-		mkdir("runs", 0777);
+		(void)mkdir("runs", 0777); /* as make_parent */
 		snprintf(path, sizeof path, "runs/import-%s-%.8s.jsonl",
 		         json_string_value(json_object_get(json_object_get(run, "origin"), "tool")),
 		         json_string_value(json_object_get(run, "run_id")));
@@ -611,21 +616,27 @@ static int cmd_import(int argc, char **argv)
 	FILE *f = open_out(path);
 	if (!f) {
 		json_decref(recs);
-		return SBR_EXIT_FAULT;
+		return SB_EXIT_FAULT;
 	}
 	size_t i;
 	json_t *rec;
+	rc = 0;
 	json_array_foreach(recs, i, rec)
 	{
 		char *line =
 		    json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
-		if (line)
-			fprintf(f, "%s\n", line);
+		if (!line) {
+			rc = SB_ENOMEM; /* a run file without one of its records is no run file */
+			break;
+		}
+		fprintf(f, "%s\n", line);
 		free(line);
 	}
 	size_t n = json_array_size(recs);
 	json_decref(recs);
 	int st = close_out(f, path);
+	if (rc)
+		return report(rc, NULL);
 	if (st == 0 && f != stdout)
 		fprintf(stderr, "scalebench-report: %zu point%s imported into %s\n", n - 2,
 		        n - 2 == 1 ? "" : "s", path);
@@ -635,12 +646,12 @@ static int cmd_import(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return (fputs(usage, stderr), SBR_EXIT_BAD_INPUT);
+		return (fputs(usage, stderr), SB_EXIT_BAD_INPUT);
 	/* jansson's hash seed, set once before any thread parses (ingest reads in threads). */
 	json_object_seed(0);
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0)
-		return (fputs(usage, stdout), 0);
+		return (fputs(usage, stdout), close_out(stdout, NULL));
 	if (strcmp(cmd, "ingest") == 0)
 		return cmd_ingest(argc, argv);
 	if (strcmp(cmd, "compare") == 0)

@@ -29,7 +29,7 @@ static int exact_cdf(size_t m, size_t n, size_t kmax, double *cdf)
 	size_t w = kmax + 1;
 	double *p = calloc((n + 1) * w, sizeof(*p));
 	if (!p)
-		return SBR_ENOMEM;
+		return SB_ENOMEM;
 	for (size_t j = 0; j <= n; j++)
 		p[j * w] = 1; /* i = 0: U = 0 */
 	for (size_t i = 1; i <= m; i++) {
@@ -52,19 +52,19 @@ static int exact_cdf(size_t m, size_t n, size_t kmax, double *cdf)
 int sbr_mwu(const double *a, size_t na, const double *b, size_t nb, struct sbr_mwu *out)
 {
 	if (!a || !b || !out || na == 0 || nb == 0)
-		return SBR_EINPUT;
+		return SB_EINPUT;
 	for (size_t i = 0; i < na; i++)
 		if (isnan(a[i]))
-			return SBR_EINPUT;
+			return SB_EINPUT;
 	for (size_t i = 0; i < nb; i++)
 		if (isnan(b[i]))
-			return SBR_EINPUT;
+			return SB_EINPUT;
 	if (na > SIZE_MAX / sizeof(double) - nb)
-		return SBR_ENOMEM;
+		return SB_ENOMEM;
 
 	double *x = malloc((na + nb) * sizeof(*x));
 	if (!x)
-		return SBR_ENOMEM;
+		return SB_ENOMEM;
 	double *y = x + na;
 	memcpy(x, a, na * sizeof(*x));
 	memcpy(y, b, nb * sizeof(*y));

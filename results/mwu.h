@@ -28,8 +28,8 @@ struct sbr_mwu {
 /* Two-sided Mann-Whitney U test of a against b, as SciPy's mannwhitneyu computes it with
  * method='exact' (chosen here when there are no ties and both samples are small) or
  * method='asymptotic' with use_continuity=True (otherwise). O((na + nb) log(na + nb)) on the
- * normal path. Returns 0, SBR_EINPUT when a sample is empty or holds NaN (infinities are
- * ordinary values), or SBR_ENOMEM; out is written only on success. The inputs are not
+ * normal path. Returns 0, SB_EINPUT when a sample is empty or holds NaN (infinities are
+ * ordinary values), or SB_ENOMEM; out is written only on success. The inputs are not
  * modified. */
 int sbr_mwu(const double *a, size_t na, const double *b, size_t nb, struct sbr_mwu *out);
 

@@ -37,7 +37,7 @@ static int machine_class(struct sbr_run *r)
 	size_t n = json_array_size(hosts);
 	char **keys = calloc(n ? n : 1, sizeof *keys);
 	if (!keys)
-		return SBR_ENOMEM;
+		return SB_ENOMEM;
 	long long cores = 0, gpus = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_t *h = json_array_get(hosts, i);
@@ -75,7 +75,7 @@ static int machine_class(struct sbr_run *r)
 		snprintf(desc, sizeof desc, "unknown hardware (%s%s%s)", r->origin, gpu ? ", " : "",
 		         gpu ? gpu : "");
 	r->machine = sbr_strdup(desc);
-	return r->machine ? 0 : SBR_ENOMEM;
+	return r->machine ? 0 : SB_ENOMEM;
 }
 
 /* Fields that matter, with their types; anything else is ignored. */
@@ -86,12 +86,11 @@ static int want(const char *path, size_t line, json_t *o, const char *key, json_
 	if (!v || json_is_null(v)) {
 		if (optional)
 			return 0;
-		return sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: no \"%s\"", path, line, key);
+		return sbr_fail(err, errlen, SB_EINPUT, "%s:%zu: no \"%s\"", path, line, key);
 	}
 	int okk = t == JSON_REAL ? json_is_number(v) : json_typeof(v) == t;
 	if (!okk)
-		return sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: \"%s\" is not %s", path, line,
-		                key,
+		return sbr_fail(err, errlen, SB_EINPUT, "%s:%zu: \"%s\" is not %s", path, line, key,
 		                t == JSON_STRING    ? "a string"
 		                : t == JSON_INTEGER ? "an integer"
 		                : t == JSON_REAL    ? "a number"
@@ -259,7 +258,7 @@ static int point_of(struct sbr_run *r, json_t *rec, size_t line, const double *p
 		return rc;
 	json_int_t bytes = json_integer_value(json_object_get(params, "bytes"));
 	if (bytes < 0)
-		return sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: negative \"bytes\"", path, line);
+		return sbr_fail(err, errlen, SB_EINPUT, "%s:%zu: negative \"bytes\"", path, line);
 	json_t *sum = json_object_get(rec, "summary");
 	if ((rc = want(path, line, sum, "median", JSON_REAL, 1, err, errlen)) ||
 	    (rc = want(path, line, sum, "mean", JSON_REAL, 1, err, errlen)))
@@ -287,14 +286,14 @@ static int point_of(struct sbr_run *r, json_t *rec, size_t line, const double *p
 	size_t n = npre >= 0 ? (size_t)npre : json_array_size(samples);
 	if (n) {
 		if (!(p->samples = malloc(n * sizeof *p->samples)))
-			return SBR_ENOMEM;
+			return SB_ENOMEM;
 		for (size_t i = 0; i < n; i++) {
 			json_t *v = npre >= 0 ? NULL : json_array_get(samples, i);
 			double d = npre >= 0 ? pre[i] : json_number_value(v);
 			if ((npre < 0 && !json_is_number(v)) || !isfinite(d) || d < 0) {
 				free(p->samples);
 				p->samples = NULL;
-				return sbr_fail(err, errlen, SBR_EINPUT,
+				return sbr_fail(err, errlen, SB_EINPUT,
 				                "%s:%zu: samples[%zu] is not a time in seconds",
 				                path, line, i);
 			}
@@ -322,7 +321,7 @@ static int point_of(struct sbr_run *r, json_t *rec, size_t line, const double *p
 		free(p->samples);
 		free(p->config);
 		free(p->series);
-		return SBR_ENOMEM;
+		return SB_ENOMEM;
 	}
 	return 0;
 }
@@ -332,30 +331,30 @@ static int add_record(struct sbr_run *r, json_t *rec, size_t line, size_t *cap, 
 {
 	const char *path = r->path;
 	if (!json_is_object(rec))
-		return sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: a record must be a JSON object",
+		return sbr_fail(err, errlen, SB_EINPUT, "%s:%zu: a record must be a JSON object",
 		                path, line);
 	const char *type = json_string_value(json_object_get(rec, "type"));
 	if (!type)
-		return sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: a record without a \"type\"",
-		                path, line);
+		return sbr_fail(err, errlen, SB_EINPUT, "%s:%zu: a record without a \"type\"", path,
+		                line);
 	if (!r->run && strcmp(type, "run") != 0)
-		return sbr_fail(err, errlen, SBR_EINPUT,
+		return sbr_fail(err, errlen, SB_EINPUT,
 		                "%s:%zu: the first record must be the \"run\" record, not \"%s\"",
 		                path, line, type);
 	if (r->end)
-		return sbr_fail(err, errlen, SBR_EINPUT,
-		                "%s:%zu: a record after the \"end\" record", path, line);
+		return sbr_fail(err, errlen, SB_EINPUT, "%s:%zu: a record after the \"end\" record",
+		                path, line);
 	int rc;
 	if (strcmp(type, "run") == 0) {
 		if (r->run)
-			return sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: a second \"run\" record",
+			return sbr_fail(err, errlen, SB_EINPUT, "%s:%zu: a second \"run\" record",
 			                path, line);
 		if ((rc = want(path, line, rec, "schema", JSON_INTEGER, 0, err, errlen)))
 			return rc;
 		json_int_t schema = json_integer_value(json_object_get(rec, "schema"));
 		if (schema < SBR_SCHEMA_MIN || schema > SBR_SCHEMA_MAX)
 			return sbr_fail(
-			    err, errlen, SBR_EINPUT,
+			    err, errlen, SB_EINPUT,
 			    "%s:%zu: run-file schema %lld is not one this scalebench-report "
 			    "reads (%d to %d): a newer scalebench wrote it",
 			    path, line, (long long)schema, SBR_SCHEMA_MIN, SBR_SCHEMA_MAX);
@@ -369,7 +368,7 @@ static int add_record(struct sbr_run *r, json_t *rec, size_t line, size_t *cap, 
 		r->schema = (int)schema;
 		r->run_id = json_string_value(json_object_get(rec, "run_id"));
 		if (!*r->run_id || strlen(r->run_id) > 64)
-			return sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: a bad \"run_id\"", path,
+			return sbr_fail(err, errlen, SB_EINPUT, "%s:%zu: a bad \"run_id\"", path,
 			                line);
 		r->command = json_string_value(json_object_get(rec, "command"));
 		r->start_time = json_string_value(json_object_get(rec, "start_time"));
@@ -383,7 +382,7 @@ static int add_record(struct sbr_run *r, json_t *rec, size_t line, size_t *cap, 
 			size_t nc = *cap ? 2 * *cap : 64;
 			struct sbr_point *v = realloc(r->pts, nc * sizeof *v);
 			if (!v)
-				return SBR_ENOMEM;
+				return SB_ENOMEM;
 			r->pts = v;
 			*cap = nc;
 		}
@@ -400,7 +399,7 @@ static int add_record(struct sbr_run *r, json_t *rec, size_t line, size_t *cap, 
 		r->status = json_string_value(json_object_get(rec, "status"));
 		return 0;
 	}
-	return sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: unknown record type \"%s\"", path, line,
+	return sbr_fail(err, errlen, SB_EINPUT, "%s:%zu: unknown record type \"%s\"", path, line,
 	                type);
 }
 
@@ -410,13 +409,13 @@ static int start(struct sbr_run *r, const char *path)
 	r->path = sbr_strdup(path);
 	r->records = json_array();
 	r->status = "incomplete";
-	return r->path && r->records ? 0 : SBR_ENOMEM;
+	return r->path && r->records ? 0 : SB_ENOMEM;
 }
 
 static int finish(struct sbr_run *r, int rc, char *err, size_t errlen)
 {
 	if (rc == 0 && !r->run)
-		rc = sbr_fail(err, errlen, SBR_EINPUT, "%s: no records: not a run file", r->path);
+		rc = sbr_fail(err, errlen, SB_EINPUT, "%s: no records: not a run file", r->path);
 	if (rc)
 		sbr_run_free(r);
 	return rc;
@@ -429,7 +428,7 @@ int sbr_run_read(const char *path, struct sbr_run *r, char *err, size_t errlen)
 		return finish(r, rc, err, errlen);
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		rc = sbr_fail(err, errlen, SBR_EINPUT, "%s: %s", path, strerror(errno));
+		rc = sbr_fail(err, errlen, SB_EINPUT, "%s: %s", path, strerror(errno));
 		return finish(r, rc, err, errlen);
 	}
 	char *buf = NULL;
@@ -442,7 +441,7 @@ int sbr_run_read(const char *path, struct sbr_run *r, char *err, size_t errlen)
 		if (strspn(buf, " \t\r\n") == (size_t)got)
 			continue; /* blank */
 		if (memchr(buf, '\0', (size_t)got)) {
-			rc = sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: a NUL byte: not a run file",
+			rc = sbr_fail(err, errlen, SB_EINPUT, "%s:%zu: a NUL byte: not a run file",
 			              path, line);
 			break;
 		}
@@ -472,19 +471,19 @@ int sbr_run_read(const char *path, struct sbr_run *r, char *err, size_t errlen)
 		if (!rec)
 			rec = json_loadb(buf, (size_t)got, 0, &je);
 		if (!rec) {
-			rc = sbr_fail(err, errlen, SBR_EINPUT, "%s:%zu: not JSON (%s)%s", path,
-			              line, je.text,
+			rc = sbr_fail(err, errlen, SB_EINPUT, "%s:%zu: not JSON (%s)%s", path, line,
+			              je.text,
 			              buf[got - 1] != '\n' ? "; the line is cut short" : "");
 			break;
 		}
 		if (json_array_append_new(r->records, rec)) {
-			rc = SBR_ENOMEM;
+			rc = SB_ENOMEM;
 			break;
 		}
 		rc = add_record(r, rec, line, &cap, pre, npre, err, errlen);
 	}
 	if (rc == 0 && ferror(f))
-		rc = sbr_fail(err, errlen, SBR_EINPUT, "%s: %s", path, strerror(errno));
+		rc = sbr_fail(err, errlen, SB_EINPUT, "%s: %s", path, strerror(errno));
 	free(buf);
 	free(pre);
 	free(tmp);

@@ -111,18 +111,15 @@ static int overview(struct sbr_run *const *runs, size_t n, enum sbr_format fmt, 
 		         r->complete ? r->status : "incomplete (no end record)",
 		         r->complete && drifted > 0 ? " (drift)" : "");
 		const char *cells[] = {
-		    id,         r->run_id,
-		    r->command, r->start_time ? r->start_time : "",
-		    r->origin,  hosts,
-		    r->machine, r->machine_class,
-		    ranks,      status,
-		    pts,        soft};
+		    id,        r->run_id, r->command, r->start_time ? r->start_time : "",
+		    r->origin, hosts,     r->machine, r->machine_class,
+		    ranks,     status,    pts,        soft};
 		rc = sbr_table_add(&t, cells);
 	}
 	if (rc == 0) {
 		if (fmt == SBR_HTML)
 			sbr_html_heading(out, "Runs");
-		sbr_table_write(&t, out, fmt);
+		rc = sbr_table_write(&t, out, fmt);
 		if (fmt == SBR_CSV)
 			fputs("\r\n", out);
 	}
@@ -165,7 +162,7 @@ static int series(struct sbr_run *const *runs, size_t n, const struct sbr_point 
 				size_t nc = cap ? 2 * cap : 32;
 				size_t *v = realloc(sizes, nc * sizeof *v);
 				if (!v) {
-					rc = SBR_ENOMEM;
+					rc = SB_ENOMEM;
 					break;
 				}
 				sizes = v;
@@ -192,7 +189,7 @@ static int series(struct sbr_run *const *runs, size_t n, const struct sbr_point 
 	const char **cells = calloc(nh, sizeof *cells);
 	char(*buf)[48] = calloc(nh, sizeof *buf);
 	if (!head || !cells || !buf)
-		rc = SBR_ENOMEM;
+		rc = SB_ENOMEM;
 	size_t h = 0;
 	if (rc == 0) {
 		head[h++] = sbr_strdup("bytes");
@@ -218,7 +215,7 @@ static int series(struct sbr_run *const *runs, size_t n, const struct sbr_point 
 	double *xs = calloc(ns ? ns : 1, sizeof *xs), *ys = calloc((ns ? ns : 1) * n, sizeof *ys),
 	       *bw = calloc((ns ? ns : 1) * n, sizeof *bw);
 	if (!xs || !ys || !bw)
-		rc = rc ? rc : SBR_ENOMEM;
+		rc = rc ? rc : SB_ENOMEM;
 	const char *kind = first->time_kind ? first->time_kind : "median";
 	for (size_t j = 0; j < ns && rc == 0; j++) {
 		size_t c = 0;
@@ -261,31 +258,33 @@ static int series(struct sbr_run *const *runs, size_t n, const struct sbr_point 
 		    "of times, below 1 is faster",
 		    kind, n > 1 ? "k" : "1");
 		if (n > 1)
-			sbr_table_set_note(&t, note);
-		if (fmt == SBR_HTML) {
+			rc = sbr_table_set_note(&t, note);
+	}
+	if (rc == 0 && fmt == SBR_HTML) {
+		struct sbr_plot_line *lines = calloc(n, sizeof *lines);
+		char(*names)[24] = calloc(n, sizeof *names);
+		if (!lines || !names) {
+			rc = SB_ENOMEM;
+		} else {
 			sbr_html_heading(out, title);
-			struct sbr_plot_line *lines = calloc(n, sizeof *lines);
-			char(*names)[24] = calloc(n, sizeof *names);
-			if (lines && names) {
-				for (size_t k = 0; k < n; k++) {
-					snprintf(names[k], sizeof names[k], "R%zu", k + 1);
-					lines[k] =
-					    (struct sbr_plot_line){names[k], xs, ys + k * ns, ns};
-				}
-				sbr_svg_plot(out, "time per iteration", "bytes", "seconds", lines,
-				             n, 1);
-				if (bwname) {
-					for (size_t k = 0; k < n; k++)
-						lines[k].y = bw + k * ns;
-					char yl[64];
-					snprintf(yl, sizeof yl, "%s (B/s)", bwname);
-					sbr_svg_plot(out, bwname, "bytes", yl, lines, n, 1);
-				}
+			for (size_t k = 0; k < n; k++) {
+				snprintf(names[k], sizeof names[k], "R%zu", k + 1);
+				lines[k] = (struct sbr_plot_line){names[k], xs, ys + k * ns, ns};
 			}
-			free(lines);
-			free(names);
+			sbr_svg_plot(out, "time per iteration", "bytes", "seconds", lines, n, 1);
+			if (bwname) {
+				for (size_t k = 0; k < n; k++)
+					lines[k].y = bw + k * ns;
+				char yl[64];
+				snprintf(yl, sizeof yl, "%s (B/s)", bwname);
+				sbr_svg_plot(out, bwname, "bytes", yl, lines, n, 1);
+			}
 		}
-		sbr_table_write(&t, out, fmt);
+		free(lines);
+		free(names);
+	}
+	if (rc == 0) {
+		rc = sbr_table_write(&t, out, fmt);
 		if (fmt == SBR_CSV)
 			fputs("\r\n", out);
 	}
@@ -342,15 +341,16 @@ static int pipeline_summary(struct sbr_run *const *runs, size_t n, enum sbr_form
 				cells[j] = c[j];
 			rc = sbr_table_add(&t, cells);
 		}
+	if (rc == 0 && any)
+		rc = sbr_table_set_note(
+		    &t, "stages: P, or PxK with K ranks per stage; bubble: a stage's "
+		        "idle share of the step (median over stages and steps); "
+		        "ideal: (P-1)/(M+P-1); exposed: step time minus the compute "
+		        "critical path");
 	if (rc == 0 && any) {
-		sbr_table_set_note(&t,
-		                   "stages: P, or PxK with K ranks per stage; bubble: a stage's "
-		                   "idle share of the step (median over stages and steps); ideal: "
-		                   "(P-1)/(M+P-1); exposed: step time minus the compute critical "
-		                   "path");
 		if (fmt == SBR_HTML)
 			sbr_html_heading(out, "Pipeline schedules");
-		sbr_table_write(&t, out, fmt);
+		rc = sbr_table_write(&t, out, fmt);
 		if (fmt == SBR_CSV)
 			fputs("\r\n", out);
 	}

@@ -24,10 +24,10 @@ int sbr_table_init(struct sbr_table *t, const char *title, const char *const *he
 	t->head = calloc(t->ncols, sizeof *t->head);
 	t->right = calloc(t->ncols, sizeof *t->right);
 	if (!t->head || !t->right)
-		return SBR_ENOMEM;
+		return SB_ENOMEM;
 	for (size_t i = 0; i < t->ncols; i++)
 		if (!(t->head[i] = sbr_strdup(head[i])))
-			return SBR_ENOMEM;
+			return SB_ENOMEM;
 	for (size_t i = 0; i < t->ncols; i++)
 		t->right[i] = 1;
 	return 0;
@@ -62,7 +62,7 @@ int sbr_table_add(struct sbr_table *t, const char *const *cells)
 		size_t nc = t->cap ? 2 * t->cap : 16;
 		char **v = realloc(t->cells, nc * t->ncols * sizeof *v);
 		if (!v)
-			return SBR_ENOMEM;
+			return SB_ENOMEM;
 		t->cells = v;
 		t->cap = nc;
 	}
@@ -72,7 +72,7 @@ int sbr_table_add(struct sbr_table *t, const char *const *cells)
 		if (!row[i]) {
 			while (i--)
 				free(row[i]);
-			return SBR_ENOMEM;
+			return SB_ENOMEM;
 		}
 		if (!numeric(row[i]))
 			t->right[i] = 0;
@@ -85,7 +85,7 @@ int sbr_table_set_note(struct sbr_table *t, const char *note)
 {
 	free(t->note);
 	t->note = sbr_strdup(note);
-	return t->note || !note ? 0 : SBR_ENOMEM;
+	return t->note || !note ? 0 : SB_ENOMEM;
 }
 
 void sbr_html_escape(FILE *f, const char *s)
@@ -166,7 +166,7 @@ static void text_cell(FILE *f, const char *s, size_t width, int right)
 			fputc(' ', f);
 }
 
-void sbr_table_write(const struct sbr_table *t, FILE *f, enum sbr_format fmt)
+int sbr_table_write(const struct sbr_table *t, FILE *f, enum sbr_format fmt)
 {
 	size_t nc = t->ncols;
 	switch (fmt) {
@@ -251,7 +251,7 @@ void sbr_table_write(const struct sbr_table *t, FILE *f, enum sbr_format fmt)
 	default: {
 		size_t *w = calloc(nc ? nc : 1, sizeof *w);
 		if (!w)
-			return;
+			return SB_ENOMEM;
 		for (size_t i = 0; i < nc; i++) {
 			w[i] = strlen(t->head[i]);
 			for (size_t r = 0; r < t->nrows; r++) {
@@ -286,6 +286,7 @@ void sbr_table_write(const struct sbr_table *t, FILE *f, enum sbr_format fmt)
 		free(w);
 	}
 	}
+	return 0;
 }
 
 void sbr_html_begin(FILE *f, const char *title)

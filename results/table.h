@@ -28,8 +28,10 @@ void sbr_table_free(struct sbr_table *t);
 int sbr_table_add(struct sbr_table *t, const char *const *cells);
 int sbr_table_set_note(struct sbr_table *t, const char *note);
 
-/* Writers. For HTML, sbr_html_begin / sbr_html_end frame one self-contained page. */
-void sbr_table_write(const struct sbr_table *t, FILE *f, enum sbr_format fmt);
+/* Writers. For HTML, sbr_html_begin / sbr_html_end frame one self-contained page. The table
+ * writer returns 0 or SB_ENOMEM (aligned text measures its columns first); errors of f itself
+ * are the caller's to check (ferror, fclose). */
+int sbr_table_write(const struct sbr_table *t, FILE *f, enum sbr_format fmt);
 void sbr_html_begin(FILE *f, const char *title);
 void sbr_html_end(FILE *f);
 void sbr_html_escape(FILE *f, const char *s);

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Write the message into err and return code (for "return sbr_fail(err, len, SBR_EINPUT,
+/* Write the message into err and return code (for "return sbr_fail(err, len, SB_EINPUT,
  * "%s:%zu: ...", path, line)"). */
 int sbr_fail(char *err, size_t errlen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

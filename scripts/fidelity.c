@@ -18,8 +18,10 @@
 #include "bench.h"
 #include "comm.h"
 #include "driver.h"
+#include "error.h"
 #include "options.h"
 #include "pattern.h"
+#include "stats.h"
 #include "timer.h"
 #include "world.h"
 
@@ -34,15 +36,9 @@ extern const struct sb_bench sb_bench_pipeline;
 
 static const struct sb_bench *bench = &sb_bench_allreduce;
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 static double median(double *v, size_t n)
 {
-	qsort(v, n, sizeof *v, cmp);
+	sb_stats_sort(v, n);
 	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
@@ -112,7 +108,7 @@ static void harness_setup(struct harness *h, struct sb_comm *c, size_t bytes, in
 	if (sb_args_parse(&h->a, tables, bench == &sb_bench_pipeline ? 14 : 12, argv, 2, err,
 	                  sizeof err)) {
 		fprintf(stderr, "sb_fidelity: %s\n", err);
-		MPI_Abort(MPI_COMM_WORLD, 2);
+		MPI_Abort(MPI_COMM_WORLD, SB_EXIT_BAD_INPUT);
 	}
 	sb_method_from_args(&h->m, &h->a);
 	h->x = (struct sb_ctx){.comm = c, .args = &h->a};
@@ -120,22 +116,24 @@ static void harness_setup(struct harness *h, struct sb_comm *c, size_t bytes, in
 	h->np = 0;
 	if (bench->setup(&h->x) || bench->points(&h->x, &h->pts, &h->np) || h->np != 1 ||
 	    bench->prepare(&h->x, &h->pts[0]))
-		MPI_Abort(MPI_COMM_WORLD, 3);
+		MPI_Abort(MPI_COMM_WORLD, SB_EXIT_FAULT);
 }
 
 static double harness_measure(struct harness *h)
 {
 	struct sb_point_result r;
 	if (sb_driver_measure(bench, &h->x, &h->pts[0], &h->m, &r))
-		MPI_Abort(MPI_COMM_WORLD, 3);
+		MPI_Abort(MPI_COMM_WORLD, SB_EXIT_FAULT);
 	double v = r.summary.median;
 	if (bench == &sb_bench_pipeline) {
 		/* The handoff's own figure, at rank 0, shared. */
-		struct sb_metric m[SB_METRICS_MAX];
-		bench->metrics(&h->x, &h->pts[0], &r.summary, m);
+		struct sb_metrics m = {0};
+		if (bench->metrics(&h->x, &h->pts[0], &r.summary, &m))
+			MPI_Abort(MPI_COMM_WORLD, SB_EXIT_FAULT);
 		json_decref(h->x.detail);
 		h->x.detail = NULL;
-		v = m[0].value;
+		v = sb_metric_get(&m, "handoff_p50");
+		sb_metrics_free(&m);
 		MPI_Bcast(&v, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
 	}
 	free(r.samples);
@@ -144,7 +142,7 @@ static double harness_measure(struct harness *h)
 
 static void harness_teardown(struct harness *h)
 {
-	free(h->pts);
+	sb_points_free(h->pts, h->np);
 	bench->teardown(&h->x);
 }
 
@@ -152,8 +150,11 @@ int main(int argc, char **argv)
 {
 	int rank, size;
 	char host[256];
-	sb_world_init(&argc, &argv, sb_thread_level_from_argv(argc, argv), &rank, &size, host,
-	              sizeof host);
+	if (sb_world_init(&argc, &argv, sb_thread_level_from_argv(argc, argv), &rank, &size, host,
+	                  sizeof host)) {
+		fprintf(stderr, "sb_fidelity: MPI_Init failed\n");
+		return SB_EXIT_FAULT;
+	}
 	if (argc > 1 && strcmp(argv[1], "--handoff") == 0) {
 		bench = &sb_bench_pipeline;
 		argv++;
@@ -169,7 +170,7 @@ int main(int argc, char **argv)
 			                "ITERS_LARGE ROUNDS\n       sb_fidelity [--handoff] "
 			                "SIZE,SIZE,... ITERS_SMALL ITERS_LARGE ROUNDS\n");
 		sb_world_fini();
-		return 2;
+		return SB_EXIT_BAD_INPUT;
 	}
 	int bad = 0;
 	if (list) {
@@ -195,10 +196,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "sb_fidelity: need sizes >= 4 (MIN <= MAX) and ITERS, "
 			                "ROUNDS >= 1\n");
 		sb_world_fini();
-		return 2;
+		return SB_EXIT_BAD_INPUT;
 	}
 	struct sb_comm c = {.be = &sb_backend_mpi};
-	c.be->init(&c);
+	if (c.be->init(&c))
+		MPI_Abort(MPI_COMM_WORLD, SB_EXIT_FAULT);
 	double *t = malloc((size_t)(it_small > it_large ? it_small : it_large) * sizeof *t);
 	double *hs = malloc((size_t)rounds * sizeof *hs), *bs = malloc((size_t)rounds * sizeof *bs),
 	       *rs = malloc((size_t)rounds * sizeof *rs);

@@ -36,6 +36,8 @@ cases=(
 	"2|'bogus' is not one of pipelined|allreduce --gpu-timing bogus"
 	"2|the largest size that fits is|allreduce -b 8 -e 4T"
 	"2|no size of the sweep fits; the largest that would|allreduce -b 1T -e 1T"
+	"2|'--bogus'|topo --bogus"
+	"2|'wide' is not one of text|topo --format wide"
 )
 per_run=5
 plan $((${#cases[@]} * 2 * per_run + 2 * per_run + 10))

@@ -11,7 +11,7 @@ command -v "${MPIRUN:-mpirun}" >/dev/null || skip_all "no mpirun"
 # A run that hangs must not hang prove: Open MPI's mpirun ends the job after this long.
 export MPIEXEC_TIMEOUT=${MPIEXEC_TIMEOUT:-120}
 
-plan 207
+plan 209
 
 # Sizes the sweep -b B -e E (factor 2) measures for elements of ESZ bytes, as a JSON array.
 sizes() {
@@ -190,6 +190,16 @@ is "$(jq -r 'select(.type == "run") | .provenance.mpi_thread.requested' "$f")" f
 f=$(runfile_in "$TMP/huge") || f=/dev/null
 is "$(jq -r 'select(.type == "run") | .provenance.host_memory | "\(.alignment) \(.hugepages)"' "$f")" \
 	"2097152 true" "--hugepages: 2 MiB alignment recorded"
+
+# A self-timed benchmark on a split world (the groups test benchmark): 4 ranks in groups of 2,
+# its series gathered from every rank, the generic writers' record.
+sbrun 4 groups -b 64 -e 128 --group 2 --out "$TMP/groups" >/dev/null 2>"$TMP/groups.err"
+is $? 0 "groups on 4 ranks: exit 0"
+f=$(runfile_in "$TMP/groups") || f=/dev/null
+is "$(jq -c '[.[] | select(.type == "point") | .method.stop == "min-duration" and
+	.params.group == 2 and .series.group_allreduce.n >= 100 and
+	.series.group_allreduce.n % 4 == 0 and .metrics.group_p50.value > 0] | all' -s "$f")" true \
+	"groups: every point met its duration rule, its series gathered from 4 ranks"
 
 # No error lines from any successful run.
 is "$(cat "$TMP"/*.err | grep -c 'scalebench: error')" 0 "no 'scalebench: error' line in any run"

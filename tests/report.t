@@ -3,7 +3,7 @@
 # hand-made ones), malformed input, ingest, compare, show, history and import, through the
 # command line. The Mann-Whitney U test itself is tested in t_mwu.c, the importers in t_import.c.
 . "$(dirname "$0")/lib.sh"
-plan 54
+plan 61
 R=$SB_BUILD/scalebench-report
 F=$TOP/tests/fixtures/runs
 G=$TOP/tests/fixtures/golden
@@ -160,6 +160,32 @@ ok $? "10 samples a side against the history: not comparable, with why"
 bad "--baseline and --history together" "not both" compare "$m" --baseline "$m" --history 3
 bad "--alpha out of range" "--alpha 2" compare "$m" --baseline "$m" --alpha 2
 bad "no database" "no history database" compare "$m" --db "$TMP/none.sqlite"
+
+# --- exit statuses: 0 and 1 above (compare), 2 bad input (bad), 3 a fault ---
+# One message on stderr and exit 3 (what the command writes goes to OUT, /dev/null unless set).
+fault() { # fault DESCRIPTION PATTERN ARGS...
+	local what=$1 pat=$2
+	shift 2
+	"$R" "$@" >"${OUT:-/dev/null}" 2>"$TMP/err"
+	local st=$?
+	is "$st $(grep -c . "$TMP/err") $(grep -c -- "$pat" "$TMP/err")" "3 1 1" "$what: exit 3, one message"
+}
+echo "not a database, some text to fill its first page" >"$TMP/text.sqlite"
+bad "a history that is not a database (compare)" "text.sqlite: not a scalebench history database" \
+	compare "$m" --db "$TMP/text.sqlite"
+bad "a history that is not a database (history)" "text.sqlite: not a scalebench history database" \
+	history --db "$TMP/text.sqlite"
+fault "a database that cannot be created" "nodir/h.sqlite: cannot open the database" \
+	ingest --db "$TMP/nodir/h.sqlite" "$m"
+if [ -w /dev/full ]; then
+	fault "an output file that cannot be written" "/dev/full: No space left" show "$m" -o /dev/full
+	OUT=/dev/full fault "a standard output that cannot be written (show)" "standard output" show "$m"
+	OUT=/dev/full fault "a standard output that cannot be written (compare)" "standard output" \
+		compare "$m" --baseline "$m"
+	OUT=/dev/full fault "a standard output that cannot be written (--help)" "standard output" --help
+else
+	skip 4 "no /dev/full"
+fi
 
 # --- show: formats ---
 for fmt in md csv; do

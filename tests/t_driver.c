@@ -105,19 +105,16 @@ static int measure_first(struct sb_comm *c, struct sb_method *m, struct sb_point
 	if ((rc = bench->points(&x, &pts, &n)) == 0 && n > 0 &&
 	    (rc = bench->prepare(&x, &pts[0])) == 0 &&
 	    (rc = sb_driver_measure(bench, &x, &pts[0], m, r)) == 0)
-		r->nmetrics = bench->metrics(&x, &pts[0], &r->summary, r->metrics);
+		rc = bench->metrics(&x, &pts[0], &r->summary, &r->metrics);
 	r->point = NULL;
-	free(pts);
+	sb_points_free(pts, n);
 	bench->teardown(&x);
 	return rc;
 }
 
 static double metric(const struct sb_point_result *r, const char *name)
 {
-	for (size_t i = 0; i < r->nmetrics; i++)
-		if (strcmp(r->metrics[i].name, name) == 0)
-			return r->metrics[i].value;
-	return NAN;
+	return sb_metric_get(&r->metrics, name);
 }
 
 static void test_fixed(void)

@@ -537,7 +537,7 @@ static void bad(const char *path, const char *where, const char *what)
 	json_t *r = (json_t *)1;
 	char err[512] = "";
 	int rc = sbr_import(path, &r, NULL, err, sizeof err);
-	is_int(rc, SBR_EINPUT, "%s: SBR_EINPUT", what);
+	is_int(rc, SB_EINPUT, "%s: SB_EINPUT", what);
 	ok(strstr(err, where) != NULL, "%s: the message names \"%s\": %s", what, where, err);
 	ok(r == NULL, "%s: no records", what);
 }

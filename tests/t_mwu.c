@@ -315,12 +315,12 @@ static void test_bad_input(void)
 	struct sbr_mwu r = {.p = -1};
 	const double a[] = {1, 2, 3}, b[] = {4, NAN};
 
-	is_int(sbr_mwu(a, 0, a, 3, &r), SBR_EINPUT, "empty a");
-	is_int(sbr_mwu(a, 3, a, 0, &r), SBR_EINPUT, "empty b");
-	is_int(sbr_mwu(a, 3, b, 2, &r), SBR_EINPUT, "NaN in b");
-	is_int(sbr_mwu(b, 2, a, 3, &r), SBR_EINPUT, "NaN in a");
-	is_int(sbr_mwu(NULL, 3, a, 3, &r), SBR_EINPUT, "NULL sample");
-	is_int(sbr_mwu(a, 3, a, 3, NULL), SBR_EINPUT, "NULL result");
+	is_int(sbr_mwu(a, 0, a, 3, &r), SB_EINPUT, "empty a");
+	is_int(sbr_mwu(a, 3, a, 0, &r), SB_EINPUT, "empty b");
+	is_int(sbr_mwu(a, 3, b, 2, &r), SB_EINPUT, "NaN in b");
+	is_int(sbr_mwu(b, 2, a, 3, &r), SB_EINPUT, "NaN in a");
+	is_int(sbr_mwu(NULL, 3, a, 3, &r), SB_EINPUT, "NULL sample");
+	is_int(sbr_mwu(a, 3, a, 3, NULL), SB_EINPUT, "NULL result");
 	is_double(r.p, -1, 0, "result untouched on error");
 }
 

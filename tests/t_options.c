@@ -4,6 +4,7 @@
 #include "driver.h"
 #include "error.h"
 #include "options.h"
+#include "sweep.h"
 #include "tap.h"
 
 #include <jansson.h>

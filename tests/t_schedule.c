@@ -1,7 +1,7 @@
 /* The pipeline's compute-only makespan (sb_pipeline_makespan), against schedules worked out by
  * hand in the comments: equal stages give (M+P-1) x (f + b); unequal ones follow each
  * schedule's order. */
-#include "bench.h"
+#include "../benchmarks/schedule.h"
 #include "tap.h"
 
 #include <math.h>

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PLAN 111
+#define PLAN 113
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -60,6 +60,7 @@ static void test_percentile(void)
 	is_double(sb_stats_percentile(twenty, 20, 50), 10, 0, "n=20 p50");
 	is_double(sb_stats_percentile(twenty, 20, 75), 15, 0, "n=20 p75");
 	is_double(sb_stats_percentile(twenty, 20, 95), 19, 0, "n=20 p95 is rank 19, not 20");
+	is_double(sb_stats_percentile(twenty, 20, 90), 18, 0, "n=20 p90 is rank 18");
 	is_double(sb_stats_percentile(twenty, 20, 99), 20, 0, "n=20 p99");
 	is_double(sb_stats_median(twenty, 20), 10.5, 0, "n=20 median");
 
@@ -221,6 +222,7 @@ static void test_summary(void)
 		desc[i] = 20 - i > 10 ? 2 * (20 - i) : 20 - i;
 	sb_stats_summarize(desc, 20, scratch, &s);
 	is_double(s.median, 16, 0, "n=20 descending: median");
+	is_double(s.p90, 36, 0, "n=20 descending: p90 (rank 18)");
 	is_double(s.p95, 38, 0, "n=20 descending: p95");
 	is_double(s.ci_lo, 5, 0, "n=20: ci_lo is the 5th smallest");
 	is_double(s.ci_hi, 32, 0, "n=20: ci_hi is the 16th smallest");
