@@ -1098,6 +1098,7 @@ const struct sb_bench sb_bench_pipeline = {
     .min_ranks = 2,
     .flags = SB_BENCH_CAN_CHECK | SB_BENCH_SELF_TIMED,
     .opts = pipeline_opts,
+    .iters_opt = "steps",
     .columns = pipeline_columns,
     .validate = pipeline_validate,
     .setup = pipeline_setup,

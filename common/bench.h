@@ -91,6 +91,7 @@ struct sb_bench {
 	unsigned flags;
 	struct sb_validity validity; /* zero: the median's CI */
 	const struct sb_opt *opts; /* the benchmark's own options, NULL-name terminated */
+	const char *iters_opt; /* the name of its own option that means -n (NULL: none) */
 	/* The table's leading columns, NULL-title terminated; NULL: size, count, type, op and
 	 * place (in or out). */
 	const struct sb_column *columns;

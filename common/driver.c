@@ -73,9 +73,6 @@ void sb_method_from_args(struct sb_method *m, const struct sb_args *a)
 	memset(m, 0, sizeof *m);
 	m->warmup = (size_t)sb_arg_int(a, "warmup");
 	m->iters = sb_arg_given(a, "iters") ? (size_t)sb_arg_int(a, "iters") : 0;
-	/* A benchmark's own name for a fixed count (the pipeline's --steps). */
-	if (sb_arg_exists(a, "steps") && sb_arg_given(a, "steps"))
-		m->iters = (size_t)sb_arg_int(a, "steps");
 	m->checks = (size_t)sb_arg_int(a, "check");
 	m->precision = sb_arg_double(a, "precision") / 100.0;
 	m->max_time = sb_arg_double(a, "max-time");
@@ -741,6 +738,10 @@ int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_a
 	struct sb_ctx x = {.comm = c, .args = a, .topo = rep ? rep->topo : NULL};
 	struct sb_method m;
 	sb_method_from_args(&m, a);
+	if (b->iters_opt && sb_arg_given(a, b->iters_opt)) /* its own name for -n */
+		m.iters = (size_t)sb_arg_int(a, b->iters_opt);
+	if (m.iters > m.max_iters)
+		m.max_iters = m.iters;
 	m.resolution = rep ? rep->resolution : 0;
 	m.async = rep ? rep->async : 0;
 	m.progress = rep && rep->progress;

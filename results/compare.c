@@ -1,6 +1,7 @@
 #include "compare.h"
 
 #include "mwu.h"
+#include "stats.h"
 #include "util.h"
 
 #include <math.h>
@@ -24,7 +25,7 @@ const char *sbr_verdict_name(enum sbr_verdict_kind k)
 
 double sbr_median_sorted(double *v, size_t n)
 {
-	qsort(v, n, sizeof *v, sbr_cmp_double);
+	sb_stats_sort(v, n);
 	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
@@ -202,7 +203,7 @@ static int range(const double *m, int k, double *lo, double *hi)
 	if (!c)
 		return SB_ENOMEM;
 	memcpy(c, m, (size_t)k * sizeof *c);
-	qsort(c, (size_t)k, sizeof *c, sbr_cmp_double);
+	sb_stats_sort(c, (size_t)k);
 	*lo = k >= 5 ? c[1] : c[0];
 	*hi = k >= 5 ? c[k - 2] : c[k - 1];
 	free(c);

@@ -2,6 +2,7 @@
  * null distribution for small samples without ties, from the normal approximation otherwise. */
 #include "mwu.h"
 #include "sbr.h"
+#include "stats.h"
 #include "util.h"
 
 #include <math.h>
@@ -68,8 +69,8 @@ int sbr_mwu(const double *a, size_t na, const double *b, size_t nb, struct sbr_m
 	double *y = x + na;
 	memcpy(x, a, na * sizeof(*x));
 	memcpy(y, b, nb * sizeof(*y));
-	qsort(x, na, sizeof(*x), sbr_cmp_double);
-	qsort(y, nb, sizeof(*y), sbr_cmp_double);
+	sb_stats_sort(x, na);
+	sb_stats_sort(y, nb);
 
 	/* Walk both sorted samples one distinct value v at a time: ca values of a and cb of b
 	 * equal v, and j values of b lie below it. Each of those a values beats j values of b and

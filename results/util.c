@@ -26,12 +26,6 @@ uint64_t sbr_fnv1a(uint64_t h, const char *s)
 	return h;
 }
 
-int sbr_cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 char *sbr_strdup(const char *s)
 {
 	if (!s)

@@ -16,7 +16,5 @@ char *sbr_strdup(const char *s);
 /* FNV-1a 64 of a string, continuing from h (start with SBR_FNV_OFFSET); NULL adds nothing. */
 #define SBR_FNV_OFFSET 0xcbf29ce484222325ull
 uint64_t sbr_fnv1a(uint64_t h, const char *s);
-/* qsort comparator of doubles, ascending. */
-int sbr_cmp_double(const void *a, const void *b);
 
 #endif
