@@ -96,3 +96,18 @@ double sb_stats_rel_ci_halfwidth(const struct sb_summary *s)
 	double a = s->median - s->ci_lo, b = s->ci_hi - s->median;
 	return (a > b ? a : b) / s->median;
 }
+
+int sb_stats_median_of(const double *v, size_t n, double *median)
+{
+	*median = NAN;
+	if (n == 0)
+		return 0;
+	double *c = malloc(n * sizeof *c);
+	if (!c)
+		return SB_ENOMEM;
+	memcpy(c, v, n * sizeof *c);
+	sb_stats_sort(c, n);
+	*median = sb_stats_median(c, n);
+	free(c);
+	return 0;
+}

@@ -28,6 +28,10 @@ void sb_stats_sort(double *v, size_t n);
 /* Median of sorted[0..n-1]: the middle value, or the mean of the two middle values. */
 double sb_stats_median(const double *sorted, size_t n);
 
+/* Median of v[0..n-1] in any order (v untouched) into *median, NAN when n is 0: 0 or
+ * SB_ENOMEM. */
+int sb_stats_median_of(const double *v, size_t n, double *median);
+
 /* Ranks (1-based) of the 95% CI of the median for n samples:
  *   lo = floor((n - 1.96 sqrt(n)) / 2),  hi = ceil(1 + (n + 1.96 sqrt(n)) / 2).
  * (Le Boudec's Theorem 2.1. The floor makes lo + hi = n + 1, symmetric around the median, and

@@ -23,26 +23,6 @@ const char *sbr_verdict_name(enum sbr_verdict_kind k)
 	}
 }
 
-double sbr_median_sorted(double *v, size_t n)
-{
-	sb_stats_sort(v, n);
-	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-int sbr_median_of(const double *v, size_t n, double *median)
-{
-	*median = NAN;
-	if (n == 0)
-		return 0;
-	double *c = malloc(n * sizeof *c);
-	if (!c)
-		return SB_ENOMEM;
-	memcpy(c, v, n * sizeof *c);
-	*median = sbr_median_sorted(c, n);
-	free(c);
-	return 0;
-}
-
 /* The smallest two-sided p the U test can give with these sample sizes (every value of one
  * sample above every value of the other): 2 / C(n1 + n2, n1). */
 static double min_p(size_t n1, size_t n2)
@@ -81,8 +61,8 @@ static int judge(struct sbr_compare *c, struct sbr_verdict *v, const double *bas
 		return 0;
 	}
 	int rc;
-	if ((rc = sbr_median_of(p->samples, p->nsamples, &v->cur_median)) ||
-	    (rc = sbr_median_of(base, nb, &v->base_median)))
+	if ((rc = sb_stats_median_of(p->samples, p->nsamples, &v->cur_median)) ||
+	    (rc = sb_stats_median_of(base, nb, &v->base_median)))
 		return rc;
 	v->ratio = v->cur_median / v->base_median;
 	double least = min_p(nb, p->nsamples);

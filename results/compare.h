@@ -50,9 +50,4 @@ void sbr_compare_free(struct sbr_compare *c);
 int sbr_compare_table(const struct sbr_compare *c, const char *title, int only_changes,
                       struct sbr_table *t);
 
-/* Median of v (n > 0), v is left sorted. */
-double sbr_median_sorted(double *v, size_t n);
-/* Median of v into *median (NAN when n is 0), v untouched: 0 or SB_ENOMEM. */
-int sbr_median_of(const double *v, size_t n, double *median);
-
 #endif

@@ -1,7 +1,7 @@
 #include "db.h"
 
 #include "util.h"
-#include "compare.h"
+#include "stats.h"
 
 #include <sqlite3.h>
 #include <stdint.h>
@@ -317,8 +317,8 @@ int sbr_db_baseline(struct sbr_db *db, const char *machine_class, const char *co
 			snprintf(b->oldest, sizeof b->oldest, "%s", t ? t : "?");
 		}
 		/* This run's median over all of its rows so far. */
-		if ((rc = sbr_median_of(b->samples + first_of_run, b->n - first_of_run,
-		                        &b->run_medians[b->runs - 1])))
+		if ((rc = sb_stats_median_of(b->samples + first_of_run, b->n - first_of_run,
+		                             &b->run_medians[b->runs - 1])))
 			break;
 	}
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
