@@ -380,7 +380,7 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 
 	/* Adaptive: a first batch of 16 (the CI needs n >= 8), then batches that double the
 	 * sample count, shrunk to what the remaining time allows at the current median. */
-	size_t k = m->iters ? m->iters : 16;
+	size_t k = m->iters ? m->iters : b->validity.kind == SB_VALID_DURATION ? 1 : 16;
 	if (k > m->max_iters)
 		k = m->max_iters;
 	double t_start = sb_comm_now(c);
@@ -527,6 +527,8 @@ static int fault(struct sb_comm *c, struct sb_report *rep, const struct sb_point
 	snprintf(msg, sizeof msg, "%s during point '%s'", sb_strerror(rc), pt->label);
 	if (c->rank == 0)
 		sb_report_fail(rep, msg);
+	if (c->size == 1)
+		sb_log_fault("%s", msg); /* nobody else will say it */
 	if (c->size > 1 && c->be->ctl->abort) {
 		sb_log_fault("%s; ending the job", msg);
 		sb_ctl_abort(c, sb_exit_status(rc));

@@ -36,6 +36,12 @@ cases=(
 	"2|'bogus' is not one of pipelined|allreduce --gpu-timing bogus"
 	"2|the largest size that fits is|allreduce -b 8 -e 4T"
 	"2|no size of the sweep fits; the largest that would|allreduce -b 1T -e 1T"
+	"2|does not divide the 1 worker rank|infer --tp 2"
+	"2|rates above 0|infer --rate 0"
+	"2|--batch 0|infer --batch 0"
+	"2|not both|infer --rate 5 --concurrency 2"
+	"2|--model 13b: unknown|infer --model 13b"
+	"2|--slo-ttft-ms 0|infer --slo-ttft-ms 0"
 	"2|'--bogus'|topo --bogus"
 	"2|'wide' is not one of text|topo --format wide"
 )

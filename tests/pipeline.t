@@ -252,19 +252,19 @@ f=$(runfile_in "$TMP/c")
 is "$(jq -r 'select(.type == "point") | "\(.check.status) \(.check.wrong)"' "$f")" "failed 1" \
 	"exactly one wrong handoff counted"
 
-# The suite: the all-reduce, then the pipeline's isolated handoff and a 1F1B training step, in
-# one run file; with 1 rank the pipeline is left out with a note.
+# The suite: the all-reduce, then the pipeline's isolated handoff and a 1F1B training step, then
+# the inference server, in one run file; with 1 rank the pipeline is left out with a note.
 sbrun 2 suite -e 64K --max-time 0.2 --out "$TMP/su" >/dev/null 2>&1
 is $? 0 "suite on 2 ranks: exit 0"
 f=$(runfile_in "$TMP/su")
 is "$(jq -r 'select(.type == "point") | "\(.benchmark) \(.params.schedule // "-") \(.params.training // "-")"' "$f" |
-	uniq | tr '\n' ',')" "allreduce - -,pipeline handoff -,pipeline 1f1b true," \
-	"suite: allreduce, then the handoff, then 1F1B training"
+	uniq | tr '\n' ',')" "allreduce - -,pipeline handoff -,pipeline 1f1b true,infer - -," \
+	"suite: allreduce, then the handoff, then 1F1B training, then the inference server"
 sbrun 1 suite -e 64 --max-time 0.2 --out "$TMP/s1" >/dev/null 2>"$TMP/s1.err"
 is "$? $(grep -c 'suite: pipeline left out: it needs at least 2 ranks' "$TMP/s1.err")" "0 2" \
 	"suite on 1 rank: exit 0, the two pipeline entries left out with a note"
-is "$(jq -r 'select(.type == "point") | .benchmark' "$(runfile_in "$TMP/s1")" | sort -u)" allreduce \
-	"and only all-reduce points in its run file"
+is "$(jq -r 'select(.type == "point") | .benchmark' "$(runfile_in "$TMP/s1")" | sort -u |
+	tr '\n' ' ')" "allreduce infer " "and only all-reduce and inference points in its run file"
 
 # Bad input: one message, exit 2.
 bad() {
