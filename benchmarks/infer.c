@@ -351,7 +351,12 @@ static void load_config(const struct infer *s, int timed, double t0, struct sb_l
 	lc->prompt = (struct sb_len_dist){.kind = SB_LEN_FIXED, .a = s->prompt, .b = s->prompt};
 	lc->output =
 	    (struct sb_len_dist){.kind = SB_LEN_FIXED, .a = s->cf.output, .b = s->cf.output};
-	lc->max_requests = WARMUP + (timed ? s->cf.requests : WARMUP);
+	/* --requests, or in an open loop as many as --duration takes at --rate if more (the
+	 * arrivals' expected count: the run lasts about that long). */
+	long n = timed ? (long)s->cf.requests : WARMUP;
+	if (timed && !s->cf.closed && s->rate * s->cf.duration > (double)n)
+		n = (long)ceil(s->rate * s->cf.duration);
+	lc->max_requests = WARMUP + n;
 	lc->duration = 0;
 	lc->t0 = t0;
 }

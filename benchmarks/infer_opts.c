@@ -25,7 +25,7 @@ const struct sb_opt sb_infer_opts[] = {
 	{"heads", 0, SB_OPT_INT, "N", NULL, NULL, 0, "attention heads (instead of --model)"},
 	{"layers", 0, SB_OPT_INT, "L", NULL, NULL, 0, "layers (overrides a preset's)"},
 	{"requests", 0, SB_OPT_INT, "N", "200", NULL, 0, "measured requests per point (after the warm-up ones)"},
-	{"duration", 0, SB_OPT_DOUBLE, "SEC", "1", NULL, 0, "and at least this long per point"},
+	{"duration", 0, SB_OPT_DOUBLE, "SEC", "1", NULL, 0, "open loop: and as many as arrive in SEC seconds at --rate, if more"},
 	{"slo-ttft-ms", 0, SB_OPT_DOUBLE, "X", NULL, NULL, 0, "goodput: time to first token at most X ms"},
 	{"slo-tpot-ms", 0, SB_OPT_DOUBLE, "Y", NULL, NULL, 0, "goodput: time per output token at most Y ms"},
 	{0},

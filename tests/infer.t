@@ -39,7 +39,7 @@ is "$(point "$TMP/b8" | jq -c '.infer.batch_sizes | length')" 9 "batch sizes 0..
 # Open loop beyond capacity (each request ~1.9 ms alone, B=1: ~530/s): latency grows with
 # the run's length (no coordinated omission: it counts from the scheduled arrival).
 for n in 100 400; do
-	"$SB" infer --backend fake --rate 2000 --batch 1 --requests "$n" -w 1 \
+	"$SB" infer --backend fake --rate 2000 --batch 1 --requests "$n" --duration 0 -w 1 \
 		--out "$TMP/o$n" >/dev/null 2>&1
 done
 e1=$(point "$TMP/o100" | jq '.infer.latency.e2e.mean')
