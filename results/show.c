@@ -28,6 +28,25 @@ static int is_schedule(const struct sbr_point *p)
 	return s && strcmp(s, "handoff") != 0;
 }
 
+static int is_infer(const struct sbr_point *p)
+{
+	return p->benchmark && strcmp(p->benchmark, "infer") == 0;
+}
+
+/* Two infer points of one run that differ in the batch alone (the knee's sweep). */
+static int same_but_batch(const struct sbr_point *a, const struct sbr_point *b)
+{
+	static const char *const keys[] = {"rate",          "concurrency", "tp", "prompt_tokens",
+	                                   "output_tokens", "batching",    NULL};
+	for (int k = 0; keys[k]; k++) {
+		json_t *x = json_object_get(json_object_get(a->rec, "params"), keys[k]),
+		       *y = json_object_get(json_object_get(b->rec, "params"), keys[k]);
+		if (!json_equal(x, y) && !(json_is_null(x) && json_is_null(y)) && (x || y))
+			return 0;
+	}
+	return 1;
+}
+
 /* A series' title from its first point: benchmark, backend, ranks and the parameters that
  * are not the size. */
 static void series_title(char *buf, size_t len, const struct sbr_point *p)
@@ -301,6 +320,92 @@ static int series(struct sbr_run *const *runs, size_t n, const struct sbr_point 
 	return rc;
 }
 
+/* The inference points: one row per run and point, with the batch knee: the smallest batch
+ * whose tokens/s reaches 95% of the best of its sweep (the same load, T and prompt). */
+static int infer_summary(struct sbr_run *const *runs, size_t n, enum sbr_format fmt, FILE *out)
+{
+	static const char *const head[] = {"run",
+	                                   "load",
+	                                   "B",
+	                                   "T",
+	                                   "prompt",
+	                                   "requests/s",
+	                                   "tokens/s",
+	                                   "goodput/s",
+	                                   "TTFT p50 (ms)",
+	                                   "TTFT p99 (ms)",
+	                                   "TPOT p50 (ms)",
+	                                   "TPOT p99 (ms)",
+	                                   "allreduce share",
+	                                   "knee B",
+	                                   NULL};
+	enum { NC = 14 };
+	struct sbr_table t;
+	int rc = sbr_table_init(&t, "inference serving", head), any = 0;
+	for (size_t k = 0; k < n && rc == 0; k++)
+		for (size_t i = 0; i < runs[k]->npts && rc == 0; i++) {
+			const struct sbr_point *p = &runs[k]->pts[i];
+			if (!is_infer(p))
+				continue;
+			any = 1;
+			double best = 0, knee = NAN;
+			for (int pass = 0; pass < 2; pass++)
+				for (size_t j = 0; j < runs[k]->npts; j++) {
+					const struct sbr_point *q = &runs[k]->pts[j];
+					if (!is_infer(q) || !same_but_batch(p, q))
+						continue;
+					double tok = sbr_point_metric(q, "tokens_per_s");
+					long long b = sbr_point_int(q, "batch", 0);
+					if (pass == 0 && tok > best)
+						best = tok;
+					if (pass == 1 && tok >= 0.95 * best &&
+					    (isnan(knee) || b < knee))
+						knee = (double)b;
+				}
+			char c[NC][48];
+			snprintf(c[0], sizeof c[0], "R%zu", k + 1);
+			long long conc = sbr_point_int(p, "concurrency", 0);
+			json_t *rate = json_object_get(json_object_get(p->rec, "params"), "rate");
+			if (conc > 0)
+				snprintf(c[1], sizeof c[1], "C=%lld", conc);
+			else
+				snprintf(c[1], sizeof c[1], "%g/s", json_number_value(rate));
+			snprintf(c[2], sizeof c[2], "%lld", sbr_point_int(p, "batch", 0));
+			snprintf(c[3], sizeof c[3], "%lld", sbr_point_int(p, "tp", 0));
+			snprintf(c[4], sizeof c[4], "%lld", sbr_point_int(p, "prompt_tokens", 0));
+			sbr_fmt(c[5], sizeof c[5], sbr_point_metric(p, "requests_per_s"), 4);
+			sbr_fmt(c[6], sizeof c[6], sbr_point_metric(p, "tokens_per_s"), 4);
+			sbr_fmt(c[7], sizeof c[7], sbr_point_metric(p, "goodput"), 4);
+			sbr_fmt(c[8], sizeof c[8], sbr_point_metric(p, "ttft_p50") * 1e3, 4);
+			sbr_fmt(c[9], sizeof c[9], sbr_point_metric(p, "ttft_p99") * 1e3, 4);
+			sbr_fmt(c[10], sizeof c[10], sbr_point_metric(p, "tpot_p50") * 1e3, 4);
+			sbr_fmt(c[11], sizeof c[11], sbr_point_metric(p, "tpot_p99") * 1e3, 4);
+			sbr_fmt(c[12], sizeof c[12], sbr_point_metric(p, "allreduce_share"), 3);
+			if (isnan(knee))
+				snprintf(c[13], sizeof c[13], "-");
+			else
+				snprintf(c[13], sizeof c[13], "%.0f", knee);
+			const char *cells[NC];
+			for (int j = 0; j < NC; j++)
+				cells[j] = c[j];
+			rc = sbr_table_add(&t, cells);
+		}
+	if (rc == 0 && any)
+		rc = sbr_table_set_note(
+		    &t, "latency from each request's scheduled arrival; p99 only from 662 "
+		        "requests (MLPerf), else '-'; goodput: requests/s meeting the SLOs; knee: "
+		        "the smallest batch within 95% of its sweep's best tokens/s");
+	if (rc == 0 && any) {
+		if (fmt == SBR_HTML)
+			sbr_html_heading(out, "Inference serving");
+		rc = sbr_table_write(&t, out, fmt);
+		if (fmt == SBR_CSV)
+			fputs("\r\n", out);
+	}
+	sbr_table_free(&t);
+	return rc;
+}
+
 /* The pipeline schedules: one row per run and point. */
 static int pipeline_summary(struct sbr_run *const *runs, size_t n, enum sbr_format fmt, FILE *out)
 {
@@ -370,7 +475,7 @@ int sbr_show(struct sbr_run *const *runs, size_t n, enum sbr_format fmt, FILE *o
 	for (size_t k = 0; k < n && rc == 0; k++)
 		for (size_t i = 0; i < runs[k]->npts && rc == 0; i++) {
 			const struct sbr_point *p = &runs[k]->pts[i];
-			if (is_schedule(p))
+			if (is_schedule(p) || is_infer(p))
 				continue;
 			int seen = 0;
 			for (size_t kk = 0; kk <= k && !seen; kk++)
@@ -382,6 +487,8 @@ int sbr_show(struct sbr_run *const *runs, size_t n, enum sbr_format fmt, FILE *o
 		}
 	if (rc == 0)
 		rc = pipeline_summary(runs, n, fmt, out);
+	if (rc == 0)
+		rc = infer_summary(runs, n, fmt, out);
 	if (fmt == SBR_HTML)
 		sbr_html_end(out);
 	return rc;

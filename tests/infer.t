@@ -5,7 +5,7 @@
 # whose all-reduces take a share of the step.
 . "$(dirname "$0")/lib.sh"
 [ -x "$SB" ] || skip_all "no scalebench at $SB (set SB_BUILD)"
-plan 11
+plan 12
 
 point() { jq -c -s '[.[] | select(.type == "point")][0]' "$(runfile_in "$1")"; }
 
@@ -35,6 +35,13 @@ t8=$(point "$TMP/b8" | jq '.metrics.tokens_per_s.value')
 ok "$(awk -v a="$t1" -v b="$t8" 'BEGIN { print !(b > 4 * a) }')" \
 	"B=8 serves over 4x the tokens/s of B=1 ($t8 vs $t1)"
 is "$(point "$TMP/b8" | jq -c '.infer.batch_sizes | length')" 9 "batch sizes 0..8 recorded"
+
+# The collector's inference table: one row per point, the batch knee of a 1,8 sweep at 8.
+"$SB" infer --backend fake --concurrency 8 --batch 1,8 --prompt-tokens 4 --output-tokens 32 \
+	--requests 80 -w 1 --out "$TMP/sw" >/dev/null 2>&1
+"$SB_BUILD/scalebench-report" show "$(runfile_in "$TMP/sw")" >"$TMP/sw.txt" 2>&1
+is "$(awk '/^# inference serving/ { on = 1; next } on && /^R1/ { print $3 "/" $NF }' "$TMP/sw.txt" |
+	tr '\n' ' ')" "1/8 8/8 " "report show: an inference table, knee B = 8"
 
 # Open loop beyond capacity (each request ~1.9 ms alone, B=1: ~530/s): latency grows with
 # the run's length (no coordinated omission: it counts from the scheduled arrival).
