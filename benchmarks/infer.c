@@ -113,6 +113,12 @@ static int infer_points(struct sb_ctx *x, struct sb_point **pts, size_t *n)
 					    "batch", c->batch[ib], "tp", c->tp[it], "prompt_tokens",
 					    c->prompt[ip], "output_tokens", c->output, "hidden",
 					    c->hidden, "heads", c->heads, "layers", c->layers);
+					if (p[q].params && c->slo_ttft > 0)
+						json_object_set_new(p[q].params, "slo_ttft_ms",
+						                    json_real(c->slo_ttft * 1e3));
+					if (p[q].params && c->slo_tpot > 0)
+						json_object_set_new(p[q].params, "slo_tpot_ms",
+						                    json_real(c->slo_tpot * 1e3));
 					if (!p[q].params) {
 						sb_points_free(p, q);
 						return SB_ENOMEM;

@@ -33,12 +33,15 @@ static int is_infer(const struct sbr_point *p)
 	return p->benchmark && strcmp(p->benchmark, "infer") == 0;
 }
 
-/* Two infer points of one run that differ in the batch alone (the knee's sweep). */
-static int same_but_batch(const struct sbr_point *a, const struct sbr_point *b)
+/* Two infer points of one run that differ in one parameter alone (`free`: "batch" for the
+ * knee's sweep, "rate" for the highest rate within the SLOs). */
+static int same_but(const struct sbr_point *a, const struct sbr_point *b, const char *free)
 {
-	static const char *const keys[] = {"rate",          "concurrency", "tp", "prompt_tokens",
-	                                   "output_tokens", "batching",    NULL};
+	static const char *const keys[] = {"rate",          "concurrency",   "batch",    "tp",
+	                                   "prompt_tokens", "output_tokens", "batching", NULL};
 	for (int k = 0; keys[k]; k++) {
+		if (strcmp(keys[k], free) == 0)
+			continue;
 		json_t *x = json_object_get(json_object_get(a->rec, "params"), keys[k]),
 		       *y = json_object_get(json_object_get(b->rec, "params"), keys[k]);
 		if (!json_equal(x, y) && !(json_is_null(x) && json_is_null(y)) && (x || y))
@@ -338,8 +341,9 @@ static int infer_summary(struct sbr_run *const *runs, size_t n, enum sbr_format 
 	                                   "TPOT p99 (ms)",
 	                                   "allreduce share",
 	                                   "knee B",
+	                                   "SLO rate",
 	                                   NULL};
-	enum { NC = 14 };
+	enum { NC = 15 };
 	struct sbr_table t;
 	int rc = sbr_table_init(&t, "inference serving", head), any = 0;
 	for (size_t k = 0; k < n && rc == 0; k++)
@@ -352,7 +356,7 @@ static int infer_summary(struct sbr_run *const *runs, size_t n, enum sbr_format 
 			for (int pass = 0; pass < 2; pass++)
 				for (size_t j = 0; j < runs[k]->npts; j++) {
 					const struct sbr_point *q = &runs[k]->pts[j];
-					if (!is_infer(q) || !same_but_batch(p, q))
+					if (!is_infer(q) || !same_but(p, q, "batch"))
 						continue;
 					double tok = sbr_point_metric(q, "tokens_per_s");
 					long long b = sbr_point_int(q, "batch", 0);
@@ -385,6 +389,28 @@ static int infer_summary(struct sbr_run *const *runs, size_t n, enum sbr_format 
 				snprintf(c[13], sizeof c[13], "-");
 			else
 				snprintf(c[13], sizeof c[13], "%.0f", knee);
+			/* With SLOs: the highest rate of its sweep where 99% of the requests met
+			 * them. */
+			double slo_rate = NAN;
+			int slo =
+			    json_object_get(json_object_get(p->rec, "params"), "slo_ttft_ms") ||
+			    json_object_get(json_object_get(p->rec, "params"), "slo_tpot_ms");
+			for (size_t j = 0; slo && j < runs[k]->npts; j++) {
+				const struct sbr_point *q = &runs[k]->pts[j];
+				json_t *r =
+				    json_object_get(json_object_get(q->rec, "params"), "rate");
+				if (!is_infer(q) || !json_is_number(r) || !same_but(p, q, "rate"))
+					continue;
+				double g = sbr_point_metric(q, "goodput"),
+				       a = sbr_point_metric(q, "requests_per_s");
+				if (g >= 0.99 * a &&
+				    (isnan(slo_rate) || json_number_value(r) > slo_rate))
+					slo_rate = json_number_value(r);
+			}
+			if (isnan(slo_rate))
+				snprintf(c[14], sizeof c[14], "-");
+			else
+				snprintf(c[14], sizeof c[14], "%g/s", slo_rate);
 			const char *cells[NC];
 			for (int j = 0; j < NC; j++)
 				cells[j] = c[j];
@@ -394,7 +420,8 @@ static int infer_summary(struct sbr_run *const *runs, size_t n, enum sbr_format 
 		rc = sbr_table_set_note(
 		    &t, "latency from each request's scheduled arrival; p99 only from 662 "
 		        "requests (MLPerf), else '-'; goodput: requests/s meeting the SLOs; knee: "
-		        "the smallest batch within 95% of its sweep's best tokens/s");
+		        "the smallest batch within 95% of its sweep's best tokens/s; SLO rate: the "
+		        "highest --rate of its sweep where 99% of the requests met the SLOs");
 	if (rc == 0 && any) {
 		if (fmt == SBR_HTML)
 			sbr_html_heading(out, "Inference serving");

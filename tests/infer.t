@@ -5,7 +5,7 @@
 # whose all-reduces take a share of the step.
 . "$(dirname "$0")/lib.sh"
 [ -x "$SB" ] || skip_all "no scalebench at $SB (set SB_BUILD)"
-plan 12
+plan 13
 
 point() { jq -c -s '[.[] | select(.type == "point")][0]' "$(runfile_in "$1")"; }
 
@@ -42,6 +42,14 @@ is "$(point "$TMP/b8" | jq -c '.infer.batch_sizes | length')" 9 "batch sizes 0..
 "$SB_BUILD/scalebench-report" show "$(runfile_in "$TMP/sw")" >"$TMP/sw.txt" 2>&1
 is "$(awk '/^# inference serving/ { on = 1; next } on && /^R1/ { print $3 "/" $NF }' "$TMP/sw.txt" |
 	tr '\n' ' ')" "1/8 8/8 " "report show: an inference table, knee B = 8"
+
+# Latency against offered load, and the highest rate within the SLOs (TTFT 5 ms, TPOT 0.2 ms):
+# one request alone takes 1.9 ms, so 200/s keeps them all, 500/s (near B=1's 530/s) does not.
+"$SB" infer --backend fake --rate 200,500,1000 --batch 1 --requests 100 --duration 0 \
+	--slo-ttft-ms 5 --slo-tpot-ms 0.2 -w 1 --out "$TMP/slo" >/dev/null 2>&1
+"$SB_BUILD/scalebench-report" show "$(runfile_in "$TMP/slo")" >"$TMP/slo.txt" 2>&1
+is "$(awk '/^# inference serving/ { on = 1; next } on && /^R1/ { print $2 "/" $NF }' "$TMP/slo.txt" |
+	tr '\n' ' ')" "200/s/200/s 500/s/200/s 1000/s/200/s " "report show: the highest rate within the SLOs, 200/s"
 
 # Open loop beyond capacity (each request ~1.9 ms alone, B=1: ~530/s): latency grows with
 # the run's length (no coordinated omission: it counts from the scheduled arrival).
