@@ -40,7 +40,7 @@ is "$(point "$TMP/b8" | jq -c '.infer.batch_sizes | length')" 9 "batch sizes 0..
 "$SB" infer --backend fake --concurrency 8 --batch 1,8 --prompt-tokens 4 --output-tokens 32 \
 	--requests 80 -w 1 --out "$TMP/sw" >/dev/null 2>&1
 "$SB_BUILD/scalebench-report" show "$(runfile_in "$TMP/sw")" >"$TMP/sw.txt" 2>&1
-is "$(awk '/^# inference serving/ { on = 1; next } on && /^R1/ { print $3 "/" $NF }' "$TMP/sw.txt" |
+is "$(awk '/^# inference serving/ { on = 1; next } on && /^R1/ { print $3 "/" $(NF - 1) }' "$TMP/sw.txt" |
 	tr '\n' ' ')" "1/8 8/8 " "report show: an inference table, knee B = 8"
 
 # Latency against offered load, and the highest rate within the SLOs (TTFT 5 ms, TPOT 0.2 ms):
