@@ -60,8 +60,8 @@ static int sendrecv_check(struct sb_ctx *x, const struct sb_point *pt, unsigned 
 	return c->be->check_rank(c, b->recv, pt->count, pt->dtype, prev, iter, wrong);
 }
 
-static int sendrecv_metrics(struct sb_ctx *x, const struct sb_point *pt,
-                            const struct sb_summary *s, struct sb_metrics *m)
+static int sendrecv_metrics(struct sb_ctx *x, const struct sb_point *pt, const struct sb_summary *s,
+                            struct sb_metrics *m)
 {
 	(void)x;
 	double algbw = (double)pt->bytes / s->median;
