@@ -195,21 +195,17 @@ struct slots {
 	int n;
 };
 
-static int slot_of(struct slots *sl, long id, int *fresh)
+static int slot_of(struct slots *sl, long id)
 {
 	int free_one = -1;
 	for (int i = 0; i < sl->n; i++) {
-		if (sl->id[i] == id) {
-			*fresh = 0;
+		if (sl->id[i] == id)
 			return i;
-		}
 		if (sl->id[i] < 0 && free_one < 0)
 			free_one = i;
 	}
-	if (free_one >= 0) {
+	if (free_one >= 0)
 		sl->id[free_one] = id;
-		*fresh = 1;
-	}
 	return free_one;
 }
 
@@ -227,9 +223,9 @@ static int run_step(struct sb_ctx *x, const long long *plan, double *t_ar)
 	struct infer *s = x->state;
 	struct sb_comm *c = x->comm;
 	int n = (int)plan[0];
-	struct sb_model_req r[256];
+	struct sb_model_req r[SB_INFER_MAX_BATCH];
 	long long tokens = 0;
-	for (int i = 0; i < n && i < 256; i++) {
+	for (int i = 0; i < n && i < SB_INFER_MAX_BATCH; i++) {
 		r[i] = (struct sb_model_req){(int)plan[1 + 3 * i], (int)plan[2 + 3 * i],
 		                             (int)plan[3 + 3 * i]};
 		tokens += r[i].ntok;
@@ -259,7 +255,33 @@ static int run_step(struct sb_ctx *x, const long long *plan, double *t_ar)
 	return rc;
 }
 
-#define PLAN_MAX (1 + 3 * 256)
+#define PLAN_MAX (1 + 3 * SB_INFER_MAX_BATCH)
+
+/* A step's plan for the group: {n, then slot, context before, new tokens per request}. */
+static void fill_plan(struct slots *sl, const struct sb_step *step, long long *plan)
+{
+	plan[0] = step->n;
+	for (int i = 0; i < step->n; i++) {
+		plan[1 + 3 * i] = slot_of(sl, step->e[i].req->id);
+		plan[2 + 3 * i] = step->e[i].context - step->e[i].tokens;
+		plan[3 + 3 * i] = step->e[i].tokens;
+	}
+}
+
+/* A timed step's figures: its batch size on every replica (rank 0 sums them), its time and
+ * all-reduce time on the first replica (the step figures are one replica's). */
+static void account_step(struct infer *s, int timed, int n, double t, double t_ar)
+{
+	if (!timed)
+		return;
+	if (n <= s->B)
+		s->hist[n]++;
+	if (s->replica == 0) {
+		s->step_time += t;
+		s->allreduce_time += t_ar;
+		s->steps++;
+	}
+}
 
 /* The request's record as rank 0 keeps it, and its completion message. */
 static size_t done_msg(const struct sb_request *q, const double *gaps, int ngaps, double off,
@@ -330,16 +352,11 @@ static int add_gap(struct store *st, const struct sb_request *q, double gap)
 	return 0;
 }
 
-static double now_of(struct sb_comm *c)
-{
-	return sb_comm_now(c);
-}
-
 /* Wait until t (or a message): on a virtual clock jump there; else poll. */
 static void idle_until(struct sb_comm *c, double t)
 {
 	if (c->be->spend && isfinite(t)) {
-		double d = t - now_of(c);
+		double d = t - sb_comm_now(c);
 		if (d > 0)
 			c->be->spend(c, d);
 	}
@@ -372,7 +389,7 @@ static int serve_alone(struct sb_ctx *x, struct store *st)
 {
 	struct infer *s = x->state;
 	struct sb_comm *c = x->comm;
-	double t0 = now_of(c), tdue = INFINITY, tnext = INFINITY;
+	double t0 = sb_comm_now(c), tdue = INFINITY, tnext = INFINITY;
 	struct sb_load_config lc;
 	load_config(s, x->timed, t0, &lc);
 	struct sb_loadgen g;
@@ -390,7 +407,7 @@ static int serve_alone(struct sb_ctx *x, struct store *st)
 	size_t completed = 0;
 	long long plan[PLAN_MAX];
 	while (rc == 0 && (completed < st->n || !sb_loadgen_exhausted(&g))) {
-		double now = now_of(c);
+		double now = sb_comm_now(c);
 		struct sb_request q;
 		while (rc == 0 && sb_loadgen_next(&g, now, &q, &tdue)) {
 			struct sb_request *p = store_add(st);
@@ -409,25 +426,12 @@ static int serve_alone(struct sb_ctx *x, struct store *st)
 			idle_until(c, fmin(tdue, tnext));
 			continue;
 		}
-		plan[0] = step.n;
-		for (int i = 0; i < step.n; i++) {
-			int fresh;
-			int slot = slot_of(&sl, step.e[i].req->id, &fresh);
-			plan[1 + 3 * i] = slot;
-			plan[2 + 3 * i] = step.e[i].context - step.e[i].tokens;
-			plan[3 + 3 * i] = step.e[i].tokens;
-		}
-		double t_s = now_of(c), t_ar = 0;
+		fill_plan(&sl, &step, plan);
+		double t_s = sb_comm_now(c), t_ar = 0;
 		if ((rc = run_step(x, plan, &t_ar)))
 			break;
-		double t_e = now_of(c);
-		if (x->timed) {
-			s->step_time += t_e - t_s;
-			s->allreduce_time += t_ar;
-			s->steps++;
-			if (step.n <= s->B)
-				s->hist[step.n]++;
-		}
+		double t_e = sb_comm_now(c);
+		account_step(s, x->timed, step.n, t_e - t_s, t_ar);
 		int nd = sb_batcher_finish(b, &step, t_e, done);
 		for (int i = 0; i < step.n && rc == 0; i++)
 			if (!isnan(step.e[i].itl))
@@ -452,7 +456,7 @@ static int serve_dispatch(struct sb_ctx *x, struct store *st)
 {
 	struct infer *s = x->state;
 	struct sb_comm *c = x->comm;
-	double t0 = now_of(c), tdue = INFINITY;
+	double t0 = sb_comm_now(c), tdue = INFINITY;
 	struct sb_load_config lc;
 	load_config(s, x->timed, t0, &lc);
 	struct sb_loadgen g;
@@ -469,7 +473,7 @@ static int serve_dispatch(struct sb_ctx *x, struct store *st)
 	if (rc == 0)
 		rc = sb_ctl_irecv(c, msg, mlen * sizeof *msg, SB_ANY_SOURCE, TAG_DONE, &rq);
 	while (rc == 0 && (completed < st->n || !sb_loadgen_exhausted(&g))) {
-		double now = now_of(c);
+		double now = sb_comm_now(c);
 		struct sb_request q;
 		while (rc == 0 && sb_loadgen_next(&g, now, &q, &tdue)) {
 			struct sb_request *p = store_add(st);
@@ -563,7 +567,7 @@ static int serve_replica(struct sb_ctx *x, double off)
 	for (;;) {
 		memset(plan, 0, sizeof plan);
 		struct sb_step step = {0};
-		double now = now_of(c), tnext;
+		double now = sb_comm_now(c), tnext;
 		if (s->leader && rc == 0) {
 			int got = 0;
 			while (rc == 0 && !stop && (rc = sb_ctl_test(c, &rq, &got, &stt)) == 0 &&
@@ -592,14 +596,7 @@ static int serve_replica(struct sb_ctx *x, double off)
 			}
 			if (rc == 0 && sb_batcher_plan(b, now, &step, &tnext)) {
 				plan[0] = 1;
-				plan[1] = step.n;
-				for (int i = 0; i < step.n; i++) {
-					int fresh;
-					int slot = slot_of(&sl, step.e[i].req->id, &fresh);
-					plan[2 + 3 * i] = slot;
-					plan[3 + 3 * i] = step.e[i].context - step.e[i].tokens;
-					plan[4 + 3 * i] = step.e[i].tokens;
-				}
+				fill_plan(&sl, &step, plan + 1);
 			} else if (rc == 0 && stop && sb_batcher_load(b) == 0) {
 				plan[0] = 2;
 			}
@@ -607,35 +604,29 @@ static int serve_replica(struct sb_ctx *x, double off)
 				plan[0] = 3; /* a fault: the group stops with it */
 		}
 		if (s->T > 1) {
-			int r2 = sb_ctl_sum(&s->tp, plan, (size_t)(2 + 3 * 256));
+			int r2 = sb_ctl_sum(&s->tp, plan, (size_t)PLAN_MAX + 1);
 			rc = rc ? rc : r2;
 		}
 		if (rc || plan[0] >= 2)
 			break;
 		if (plan[0] == 0)
 			continue;
-		double t_s = now_of(c), t_ar = 0;
+		double t_s = sb_comm_now(c), t_ar = 0;
 		if ((rc = run_step(x, plan + 1, &t_ar)))
 			break;
 		if (!s->leader)
 			continue;
-		double t_e = now_of(c);
-		if (x->timed && s->replica == 0) {
-			s->step_time += t_e - t_s;
-			s->allreduce_time += t_ar;
-			s->steps++;
-			if (step.n <= s->B)
-				s->hist[step.n]++;
-		}
+		double t_e = sb_comm_now(c);
+		account_step(s, x->timed, step.n, t_e - t_s, t_ar);
 		int nd = sb_batcher_finish(b, &step, t_e, done);
 		for (int i = 0; i < step.n; i++) {
-			int fresh, slot = slot_of(&sl, step.e[i].req->id, &fresh);
+			int slot = slot_of(&sl, step.e[i].req->id);
 			int k = step.e[i].req->tokens_out - 2;
 			if (slot >= 0 && k >= 0 && k < s->cf.output && !isnan(step.e[i].itl))
 				gaps[slot][k] = step.e[i].itl;
 		}
 		for (int i = 0; i < nd && rc == 0; i++) {
-			int fresh, slot = slot_of(&sl, done[i]->id, &fresh);
+			int slot = slot_of(&sl, done[i]->id);
 			int ng = done[i]->tokens_out - 1;
 			size_t len = done_msg(done[i], slot >= 0 ? gaps[slot] : NULL,
 			                      slot >= 0 ? ng : 0, off, out);

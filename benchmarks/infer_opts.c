@@ -110,6 +110,12 @@ int sb_infer_conf_from_args(const struct sb_args *a, int nranks, struct sb_infer
 	    (c->nprompt = int_list("prompt-tokens", sb_arg_str(a, "prompt-tokens"), c->prompt, err,
 	                           errlen)) < 0)
 		return SB_EINVAL;
+	for (int i = 0; i < c->nbatch; i++)
+		if (c->batch[i] > SB_INFER_MAX_BATCH) {
+			snprintf(err, errlen, "--batch %d: at most %d requests in a batch",
+			         c->batch[i], SB_INFER_MAX_BATCH);
+			return SB_EINVAL;
+		}
 	c->max_delay = sb_arg_double(a, "max-delay-us") * 1e-6;
 	c->output = (int)sb_arg_int(a, "output-tokens");
 	if (c->output < 1) {

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #define SB_INFER_MAX_LIST 16 /* values in a --batch, --rate, --tp or --prompt-tokens list */
+#define SB_INFER_MAX_BATCH 256 /* the largest --batch: a step's plan has room for this many */
 
 extern const struct sb_opt sb_infer_opts[];
 

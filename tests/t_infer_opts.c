@@ -8,7 +8,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#define PLAN 33
+#define PLAN 34
 
 static int conf(int nranks, struct sb_infer_conf *c, char *err, size_t errlen, ...)
 {
@@ -105,5 +105,6 @@ int main(void)
 	bad(1, "burstiness", "--burstiness 0", "--burstiness", "0", NULL);
 	bad(1, "at least 1 request", "--requests 0", "--requests", "0", NULL);
 	bad(1, "a list", "--batch 8,x", "--batch", "8,x", NULL);
+	bad(1, "at most 256", "--batch 257", "--batch", "8,257", NULL);
 	return tap_done();
 }

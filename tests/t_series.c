@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PLAN 28
+#define PLAN 26
 
 static const struct sb_backend *fake;
 
@@ -106,37 +106,58 @@ static void test_rng(void)
 	ok(fabs(mean / 10000 - 2.0) < 0.1, "exponential of mean 2: %.3f", mean / 10000);
 }
 
-static void test_groups(void)
+/* Run b through the driver on c with the NULL-terminated words after the command name (parsed
+ * as scalebench would); *point gets the first point record (NULL if none). Returns the
+ * driver's code; a parse error is a failed check. */
+static int run_bench(const struct sb_bench *b, struct sb_comm *c, char **words,
+                     struct sb_report *rep, json_t **point)
 {
-	extern const struct sb_bench sb_bench_groups;
-	const struct sb_bench *b = &sb_bench_groups;
-	struct sb_comm c;
-	fake_world(&c, "4");
 	const struct sb_opt *tables[] = {b->opts, sb_common_opts, NULL};
-	char *argv[] = {"t_series", "groups",           "-b", "64", "-e", "128", "--group",
-	                "2",        "--series-samples", NULL};
+	char *argv[32] = {"t_series", (char *)b->name};
+	int argc = 2;
+	while (words[argc - 2] && argc < 31) {
+		argv[argc] = words[argc - 2];
+		argc++;
+	}
 	struct sb_args a;
 	char err[256];
-	is_int(sb_args_parse(&a, tables, 9, argv, 2, err, sizeof err), 0, "groups: options parse");
+	*point = NULL;
+	memset(rep, 0, sizeof *rep);
+	int rc = sb_args_parse(&a, tables, argc, argv, 2, err, sizeof err);
+	if (rc) {
+		tap_diag("%s: %s", b->name, err);
+		return rc;
+	}
 	char *recs = NULL;
 	size_t len;
-	struct sb_report rep = {0};
-	rep.json = open_memstream(&recs, &len);
-	int rc = sb_driver_run(b, &c, &a, &rep);
-	fclose(rep.json);
-	is_int(rc, 0, "groups on 4 simulated ranks: run");
-	is_int((int)rep.points_at_duration, 2, "both points met the duration rule");
-	json_t *p = NULL;
-	const char *line = recs;
-	for (; line && *line && !p;) {
+	rep->json = open_memstream(&recs, &len);
+	rc = sb_driver_run(b, c, &a, rep);
+	fclose(rep->json);
+	for (const char *line = recs; line && *line && !*point;) {
 		const char *eol = strchr(line, '\n');
 		json_t *j = json_loadb(line, eol ? (size_t)(eol - line) : strlen(line), 0, NULL);
-		if (j && strcmp(json_string_value(json_object_get(j, "type")), "point") == 0)
-			p = j;
+		const char *type = json_string_value(json_object_get(j, "type"));
+		if (type && strcmp(type, "point") == 0)
+			*point = j;
 		else
 			json_decref(j);
 		line = eol ? eol + 1 : NULL;
 	}
+	free(recs);
+	return rc;
+}
+
+static void test_groups(void)
+{
+	extern const struct sb_bench sb_bench_groups;
+	struct sb_comm c;
+	fake_world(&c, "4");
+	char *words[] = {"-b", "64", "-e", "128", "--group", "2", "--series-samples", NULL};
+	struct sb_report rep;
+	json_t *p;
+	int rc = run_bench(&sb_bench_groups, &c, words, &rep, &p);
+	is_int(rc, 0, "groups on 4 simulated ranks: run");
+	is_int((int)rep.points_at_duration, 2, "both points met the duration rule");
 	json_t *g = json_object_get(json_object_get(p, "series"), "group_allreduce");
 	double t = ldexp(1, -20) + 64 * ldexp(1, -30);
 	is_string(json_string_value(json_object_get(json_object_get(p, "method"), "stop")),
@@ -151,7 +172,6 @@ static void test_groups(void)
 	           (size_t)json_integer_value(json_object_get(g, "n")),
 	   "at least 100 values, all in the record with --series-samples");
 	json_decref(p);
-	free(recs);
 	json_decref(rep.drift);
 	fake->fini(&c);
 }
@@ -162,24 +182,14 @@ static void test_groups(void)
 static void test_pipeline_virtual(void)
 {
 	extern const struct sb_bench sb_bench_pipeline;
-	const struct sb_bench *b = &sb_bench_pipeline;
 	struct sb_comm c;
 	fake_world(&c, "2");
-	const struct sb_opt *tables[] = {b->opts, sb_common_opts, NULL};
-	char *argv[] = {"t_series",     "pipeline", "--bytes",    "1K",
-	                "--compute-us", "100",      "--training", "--steps",
-	                "30",           "-c",       "0",          NULL};
-	struct sb_args a;
-	char err[256];
-	is_int(sb_args_parse(&a, tables, 11, argv, 2, err, sizeof err), 0, "pipeline: options");
-	char *recs = NULL;
-	size_t len;
-	struct sb_report rep = {0};
-	rep.json = open_memstream(&recs, &len);
-	int rc = sb_driver_run(b, &c, &a, &rep);
-	fclose(rep.json);
-	is_int(rc, 0, "pipeline on the fake backend: run");
-	json_t *p = recs ? json_loads(recs, 0, NULL) : NULL;
+	char *words[] = {"--bytes", "1K", "--compute-us", "100", "--training",
+	                 "--steps", "30", "-c",           "0",   NULL};
+	struct sb_report rep;
+	json_t *p;
+	is_int(run_bench(&sb_bench_pipeline, &c, words, &rep, &p), 0,
+	       "pipeline on the fake backend: run");
 	json_t *su = json_object_get(p, "summary");
 	double lo = json_real_value(json_object_get(su, "min")),
 	       hi = json_real_value(json_object_get(su, "max"));
@@ -191,7 +201,6 @@ static void test_pipeline_virtual(void)
 	   fwd);
 	ok(lo >= 8 * 3 * 100e-6, "a step holds its 8 forwards and 8 backwards (%.9g s)", lo);
 	json_decref(p);
-	free(recs);
 	json_decref(rep.drift);
 	fake->fini(&c);
 }
