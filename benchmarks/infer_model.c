@@ -4,6 +4,7 @@
 
 #include "comm.h"
 #include "error.h"
+#include "infer_hash.h"
 #include "timer.h"
 
 #include <cblas.h>
@@ -53,29 +54,11 @@ size_t sb_model_tokens(const struct sb_model_req *r, int n)
 	return t;
 }
 
-/* splitmix64's finaliser: a hash of the element's coordinates, so a value depends on where
- * it sits in the unsharded matrix and on nothing else. */
-static uint64_t mix(uint64_t z)
-{
-	z += 0x9e3779b97f4a7c15ull;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-/* k in -8..8 from a hash. */
-static float small(uint64_t h)
-{
-	return (float)((int)(h % 17) - 8);
-}
-
 /* 2^-e near 1 / (8 sqrt(fan_in)): outputs of a normalised input stay of order 1. */
-static float weight_scale(int fan_in)
+float sb_model_weight_scale(int fan_in)
 {
 	return ldexpf(1.0f, -(int)lrint(log2(8.0 * sqrt((double)fan_in))));
 }
-
-enum { MAT_QKV, MAT_O, MAT_W1, MAT_W2 };
 
 /* Fill rows x cols of this shard: element (i, j) is the global matrix's (grow(i), gcol(j)),
  * the shard being a block of rows (row0) or of columns (col_of maps a local column). */
@@ -83,10 +66,9 @@ static void fill_weights(float *w, size_t rows, size_t cols, uint64_t seed, int 
                          size_t row0, const size_t *col_of, float scale)
 {
 	for (size_t i = 0; i < rows; i++) {
-		uint64_t base =
-		    mix(mix(seed ^ ((uint64_t)l << 40) ^ ((uint64_t)mat << 56)) + row0 + i);
+		uint64_t base = sb_infer_row_base(seed, l, mat, row0 + i);
 		for (size_t j = 0; j < cols; j++)
-			w[i * cols + j] = scale * small(mix(base + col_of[j]));
+			w[i * cols + j] = scale * sb_infer_small(sb_infer_mix(base + col_of[j]));
 	}
 }
 
@@ -136,18 +118,20 @@ int sb_model_init(struct sb_model *m, const struct sb_model_shape *s, int tp, in
 		 * shard's heads: global column part H + shard Hl + j mod Hl. */
 		for (size_t j = 0; j < 3 * Hl; j++)
 			col[j] = j / Hl * H + (size_t)shard * Hl + j % Hl;
-		fill_weights(y->qkv, H, 3 * Hl, seed, l, MAT_QKV, 0, col, weight_scale(s->hidden));
+		fill_weights(y->qkv, H, 3 * Hl, seed, l, SB_MAT_QKV, 0, col,
+		             sb_model_weight_scale(s->hidden));
 		/* W_o and W_2: a block of rows, every column. */
 		for (size_t j = 0; j < H; j++)
 			col[j] = j;
-		fill_weights(y->o, Hl, H, seed, l, MAT_O, (size_t)shard * Hl, col,
-		             weight_scale(s->hidden));
-		fill_weights(y->w2, Fl, H, seed, l, MAT_W2, (size_t)shard * Fl, col,
-		             weight_scale(s->ffn));
+		fill_weights(y->o, Hl, H, seed, l, SB_MAT_O, (size_t)shard * Hl, col,
+		             sb_model_weight_scale(s->hidden));
+		fill_weights(y->w2, Fl, H, seed, l, SB_MAT_W2, (size_t)shard * Fl, col,
+		             sb_model_weight_scale(s->ffn));
 		/* W_1: a block of columns. */
 		for (size_t j = 0; j < Fl; j++)
 			col[j] = (size_t)shard * Fl + j;
-		fill_weights(y->w1, H, Fl, seed, l, MAT_W1, 0, col, weight_scale(s->hidden));
+		fill_weights(y->w1, H, Fl, seed, l, SB_MAT_W1, 0, col,
+		             sb_model_weight_scale(s->hidden));
 	}
 	free(col);
 	return 0;
@@ -182,12 +166,9 @@ void sb_model_input(const struct sb_model_shape *s, const struct sb_model_req *r
 {
 	size_t H = (size_t)s->hidden;
 	for (int i = 0; i < n; i++)
-		for (int t = 0; t < r[i].ntok; t++, x += H) {
-			uint64_t base = mix(mix(seed ^ 0x5851f42d4c957f2dull) +
-			                    ((uint64_t)r[i].slot << 32) + (uint64_t)(r[i].ctx + t));
+		for (int t = 0; t < r[i].ntok; t++, x += H)
 			for (size_t j = 0; j < H; j++)
-				x[j] = small(mix(base + j)) / 8;
-		}
+				x[j] = sb_infer_input(seed, r[i].slot, r[i].ctx + t, j);
 }
 
 /* Grow the scratch to a step of `tokens` rows and `score` attention scores. */

@@ -75,6 +75,10 @@ int sb_model_init(struct sb_model *m, const struct sb_model_shape *s, int tp, in
                   int max_batch, int max_context, uint64_t seed);
 void sb_model_free(struct sb_model *m);
 
+/* The scale of a matrix's weights (infer_hash.h) with fan-in `fan_in` (H for W_qkv, W_o and
+ * W_1, F for W_2): a power of two near 1 / (8 sqrt(fan_in)). */
+float sb_model_weight_scale(int fan_in);
+
 /* Tokens in slot's KV cache (its context after the steps run so far). */
 int sb_model_kv_len(const struct sb_model *m, int slot);
 
