@@ -210,15 +210,37 @@ static void rmsnorm(float *h, const float *x, size_t rows, size_t H)
 	}
 }
 
-/* C (m x n) = A (m x k) B (k x n), row-major, leading dimensions as stored. */
 /* New tokens per request up to which attention runs on rows, not GEMMs. */
 #define SMALL_STEP 4
 
+/* OpenBLAS (0.3.17 and later, x86-64) runs a GEMM of at most SMALL_MNK multiply-adds by its
+ * small-matrix kernels, which read the operands where they lie; a larger one first packs them
+ * into panels. For the few rows of a decode step that packing of the weights costs more than
+ * the multiply (a step of batch 8 here: 3x), so a GEMM of at most SMALL_M rows goes in blocks
+ * of columns and of the inner dimension that stay under the threshold. Where the library has
+ * no such kernels the blocks cost what the whole did. */
+#define SMALL_MNK 1e6
+#define SMALL_M 32
+
+/* C (m x n) = alpha A (m x k) op(B), op(B) k x n, row-major, leading dimensions as stored. */
 static void gemm(size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda, int trans_b,
                  const float *b, size_t ldb, float *c, size_t ldc)
 {
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (int)m,
-	            (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, 0.0f, c, (int)ldc);
+	if (m > SMALL_M || trans_b || (double)m * (double)n * (double)k <= SMALL_MNK) {
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+		            (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, 0.0f, c,
+		            (int)ldc);
+		return;
+	}
+	size_t kb = k < 256 ? k : 256;
+	size_t nb = (size_t)(SMALL_MNK / ((double)m * (double)kb)) / 16 * 16;
+	nb = nb < 16 ? 16 : nb;
+	for (size_t j = 0; j < n; j += nb)
+		for (size_t p = 0; p < k; p += kb)
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m,
+			            (int)(n - j < nb ? n - j : nb), (int)(k - p < kb ? k - p : kb),
+			            alpha, a + p, (int)lda, b + p * ldb + j, (int)ldb,
+			            p ? 1.0f : 0.0f, c + j, (int)ldc);
 }
 
 /* Softmax of row[0..see), zeros after it up to len. */
@@ -254,53 +276,24 @@ static void attend_gemm(struct sb_model *m, const float *q, const float *k, cons
 	}
 }
 
-/* q . k over n floats: eight partial sums, so the compiler may keep them in one vector
- * register (a single running sum is a chain it may not reorder). */
-static float dot(const float *restrict q, const float *restrict k, size_t n)
-{
-	float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-	size_t e = 0;
-	for (; e + 8 <= n; e += 8)
-		for (int u = 0; u < 8; u++)
-			acc[u] += q[e + u] * k[e + u];
-	float sum = 0;
-	for (; e < n; e++)
-		sum += q[e] * k[e];
-	for (int u = 0; u < 8; u++)
-		sum += acc[u];
-	return sum;
-}
-
-/* a += p v over n floats. */
-static void axpy(float *restrict a, float p, const float *restrict v, size_t n)
-{
-	for (size_t e = 0; e < n; e++)
-		a[e] += p * v[e];
-}
-
-/* The same for a few new tokens (decode): one pass over the cache's rows for every head at
- * once, as a GEMM call per head and token costs more than the work at this size. */
+/* The same for a few new tokens (decode), per head by two matrix-vector products over the
+ * cache's rows (no packing: a GEMM call per head and token costs more than the work here):
+ * scores = K_h q_h, then a_h = V_h^T softmax(scores). */
 static void attend_rows(struct sb_model *m, const float *q, const float *k, const float *v,
                         size_t nt, size_t ctx, float *a, float scale)
 {
 	size_t Hl = (size_t)m->s.hidden / (size_t)m->tp,
 	       d = (size_t)m->s.hidden / (size_t)m->s.heads;
 	size_t heads = Hl / d;
+	float *s = m->score;
 	for (size_t t = 0; t < nt; t++, q += 3 * Hl, a += Hl) {
 		size_t see = ctx + t + 1;
-		float *s = m->score; /* heads x see */
-		for (size_t j = 0; j < see; j++) {
-			const float *kj = k + j * Hl;
-			for (size_t hh = 0; hh < heads; hh++)
-				s[hh * see + j] = dot(q + hh * d, kj + hh * d, d) * scale;
-		}
-		for (size_t hh = 0; hh < heads; hh++)
-			softmax(s + hh * see, see, see);
-		memset(a, 0, Hl * sizeof *a);
-		for (size_t j = 0; j < see; j++) {
-			const float *vj = v + j * Hl;
-			for (size_t hh = 0; hh < heads; hh++)
-				axpy(a + hh * d, s[hh * see + j], vj + hh * d, d);
+		for (size_t hh = 0; hh < heads; hh++) {
+			cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)see, (int)d, scale,
+			            k + hh * d, (int)Hl, q + hh * d, 1, 0.0f, s, 1);
+			softmax(s, see, see);
+			cblas_sgemv(CblasRowMajor, CblasTrans, (int)see, (int)d, 1.0f, v + hh * d,
+			            (int)Hl, s, 1, 0.0f, a + hh * d, 1);
 		}
 	}
 }
@@ -309,11 +302,10 @@ int sb_model_attention(struct sb_model *m, int l, const struct sb_model_req *r, 
                        const float *x)
 {
 	size_t H = (size_t)m->s.hidden, Hl = H / (size_t)m->tp, d = H / (size_t)m->s.heads;
-	size_t heads = (size_t)(m->s.heads / m->tp), tokens = sb_model_tokens(r, n), score = 0;
+	size_t tokens = sb_model_tokens(r, n), score = 0;
 	for (int i = 0; i < n; i++) {
-		/* attend_gemm's nt x kvlen scores, attend_rows's heads x kvlen */
-		size_t rows = (size_t)r[i].ntok > heads ? (size_t)r[i].ntok : heads;
-		size_t s = rows * (size_t)(r[i].ctx + r[i].ntok);
+		/* attend_gemm's nt x kvlen scores, attend_rows's kvlen */
+		size_t s = (size_t)r[i].ntok * (size_t)(r[i].ctx + r[i].ntok);
 		score = s > score ? s : score;
 	}
 	int rc = reserve(m, tokens, score);

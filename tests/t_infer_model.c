@@ -312,34 +312,14 @@ static void timing(void)
 			t[k] = st.compute + st.allreduce;
 		}
 		qsort(t, 101, sizeof t[0], cmp_double);
-		/* The step's own GEMMs alone (m = B rows): OpenBLAS at small m is far below its
-		 * square-GEMM rate, a floor the step cannot beat. */
-		double gt[21];
-		size_t H = 256, F = 1024;
-		for (int k = 0; k < 21; k++) {
-			double t0 = sb_now();
-			for (int l = 0; l < s.layers; l++) {
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, 3 * H, H,
-				            1, m.h, H, m.layer[l].qkv, 3 * H, 0, m.qkv, 3 * H);
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, H, 1,
-				            m.a, H, m.layer[l].o, H, 0, m.out, H);
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, F, H, 1,
-				            m.h, H, m.layer[l].w1, F, 0, m.mid, F);
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, F, 1,
-				            m.mid, F, m.layer[l].w2, H, 0, m.out, H);
-			}
-			gt[k] = sb_now() - t0;
-		}
-		qsort(gt, 21, sizeof gt[0], cmp_double);
 		double med = t[50], fl = sb_model_flops(&s, 1, r, B);
 		double by = sb_model_weight_bytes(&s, 1, 4) + sb_model_kv_bytes(&s, 1, r, B, 4);
 		double bound = fmax(rate > 0 ? fl / rate : 0, bw > 0 ? by / bw : 0);
 		tap_diag(
 		    "tiny decode B=%d ctx=%d: %.1f us/step (min %.1f), %.2f GFLOP/s, %.2f GB/s; "
-		    "bound max(FLOPs/GEMM rate, bytes/memcpy bw) %.1f us: %.2fx; "
-		    "its GEMMs alone %.1f us: %.2fx",
+		    "bound max(FLOPs/GEMM rate, bytes/memcpy bw) %.1f us: %.2fx",
 		    B, ctx, med * 1e6, t[0] * 1e6, fl / med / 1e9, by / med / 1e9, bound * 1e6,
-		    bound > 0 ? med / bound : 0, gt[10] * 1e6, med / gt[10]);
+		    bound > 0 ? med / bound : 0);
 		free(x);
 		sb_model_free(&m);
 	}
