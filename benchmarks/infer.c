@@ -18,6 +18,7 @@
  * its group each step's plan by a control-plane sum (the others add zeros). */
 #include "bench.h"
 #include "error.h"
+#include "gemm.h"
 #include "infer_load.h"
 #include "infer_model.h"
 #include "infer_opts.h"
@@ -29,8 +30,29 @@
 #define STEP_A 100e-6 /* fake backend: seconds per step ... */
 #define STEP_B 2e-6 /* ... and per token */
 #define WARMUP 4 /* requests before the measured ones */
+/* The ceilings a step is held against: a square GEMM of this size and copies of this many bytes
+ * (beyond the caches), the best of CEIL_REPS each. */
+#define CEIL_GEMM_N 512
+#define CEIL_COPY_BYTES ((size_t)64 << 20)
+#define CEIL_REPS 3
 enum { TAG_REQ = 1, TAG_STOP = 2, TAG_DONE = 3 };
 enum { S_TTFT, S_TPOT, S_E2E, S_QUEUE, S_ITL, S_COUNT };
+/* A step's figures: time, all-reduce time, FLOPs, bytes (weights and KV read), steps, the
+ * time at the ceilings (max of FLOPs / GEMM rate and bytes / copy rate), tokens, elements
+ * all-reduced, the ceilings. */
+enum {
+	F_TIME,
+	F_AR,
+	F_FLOPS,
+	F_BYTES,
+	F_STEPS,
+	F_BOUND,
+	F_TOKENS,
+	F_AR_ELEMS,
+	F_GEMM,
+	F_COPY,
+	F_COUNT
+};
 
 struct infer {
 	struct sb_infer_conf cf;
@@ -52,9 +74,10 @@ struct infer {
 	double *itl;
 	size_t nitl, capitl;
 	long long *hist; /* steps by batch size, 0..B (this rank's as a leader; rank 0: all) */
-	double step_time, allreduce_time, flops, bytes; /* summed over the steps (one replica) */
-	long steps;
-	double fig[5]; /* rank 0: replica 0's step time, all-reduce time, FLOPs, bytes, steps */
+	/* Replica 0's step figures summed over the timed steps (acc; fig at rank 0 after a run),
+	 * and the ceilings its ranks measured (gemm_rate, copy_rate: once per run). */
+	double acc[F_COUNT], fig[F_COUNT], gemm_rate, copy_rate;
+	int ceil_tried;
 	struct sb_infer_metrics m; /* rank 0: the last timed run's */
 	long long bad_tokens; /* rank 0: requests that got other than their output tokens */
 	int have_m;
@@ -177,11 +200,21 @@ static int infer_prepare(struct sb_ctx *x, const struct sb_point *pt)
 		s->model_ctx = ctx;
 	}
 	s->model_T = s->T;
+	if (rc == 0 && s->replica >= 0 && !c->be->spend && !s->ceil_tried) {
+		/* The ceilings, once per run, measured by every serving rank at once as the steps
+		 * run (ranks of a host share its memory bandwidth). Failing, the record has none.
+		 */
+		int used;
+		s->ceil_tried = 1;
+		if (sb_gemm_peak(NULL, SB_GEMM_FP32, CEIL_GEMM_N, CEIL_REPS, &s->gemm_rate,
+		                 &used) ||
+		    sb_copy_rate(NULL, CEIL_COPY_BYTES, CEIL_REPS, &s->copy_rate))
+			s->gemm_rate = s->copy_rate = 0;
+	}
 	free(s->hist);
 	if (!(s->hist = calloc((size_t)s->B + 1, sizeof *s->hist)))
 		rc = SB_ENOMEM;
-	s->step_time = s->allreduce_time = s->flops = s->bytes = 0;
-	s->steps = 0;
+	memset(s->acc, 0, sizeof s->acc);
 	s->have_m = 0;
 	s->bad_tokens = 0;
 	long long bad = rc != 0;
@@ -244,13 +277,19 @@ static int run_step(struct sb_ctx *x, const long long *plan, double *t_ar)
 		s->capx = need;
 	}
 	sb_model_input(&s->shape, r, n, s->cf.seed, s->x);
-	struct sb_model_times t = {0, 0};
+	struct sb_model_times t = {0, 0, 0};
 	int rc = sb_model_step(&s->model, s->T > 1 ? &s->tp : NULL, r, n, s->x, &t);
 	*t_ar = t.allreduce;
 	if (rc == 0 && x->timed && s->replica == 0 && (c->size == 1 || s->leader)) {
-		s->flops += sb_model_flops(&s->shape, s->T, r, n);
-		s->bytes += sb_model_weight_bytes(&s->shape, s->T, 4) +
-		            sb_model_kv_bytes(&s->shape, s->T, r, n, 4);
+		double f = sb_model_flops(&s->shape, s->T, r, n);
+		double b = sb_model_weight_bytes(&s->shape, s->T, 4) +
+		           sb_model_kv_bytes(&s->shape, s->T, r, n, 4);
+		s->acc[F_FLOPS] += f;
+		s->acc[F_TOKENS] += (double)tokens;
+		s->acc[F_AR_ELEMS] += t.allreduce_elems;
+		s->acc[F_BYTES] += b;
+		if (s->gemm_rate > 0 && s->copy_rate > 0)
+			s->acc[F_BOUND] += fmax(f / s->gemm_rate, b / s->copy_rate);
 	}
 	return rc;
 }
@@ -277,9 +316,9 @@ static void account_step(struct infer *s, int timed, int n, double t, double t_a
 	if (n <= s->B)
 		s->hist[n]++;
 	if (s->replica == 0) {
-		s->step_time += t;
-		s->allreduce_time += t_ar;
-		s->steps++;
+		s->acc[F_TIME] += t;
+		s->acc[F_AR] += t_ar;
+		s->acc[F_STEPS]++;
 	}
 }
 
@@ -699,9 +738,9 @@ static int infer_step(struct sb_ctx *x, const struct sb_point *pt)
 		if (rc == 0 && x->timed)
 			rc = record(x, &st);
 		store_free(&st);
-		double v[5] = {s->step_time, s->allreduce_time, s->flops, s->bytes,
-		               (double)s->steps};
-		memcpy(s->fig, v, sizeof v);
+		memcpy(s->fig, s->acc, sizeof s->fig);
+		s->fig[F_GEMM] = s->gemm_rate;
+		s->fig[F_COPY] = s->copy_rate;
 		return rc;
 	}
 	double off = 0;
@@ -722,8 +761,12 @@ static int infer_step(struct sb_ctx *x, const struct sb_point *pt)
 	store_free(&st);
 	/* Replica 0's step figures and every leader's batch sizes, at rank 0. */
 	int mine = s->leader && s->replica == 0;
-	double v[5] = {mine ? s->step_time : 0, mine ? s->allreduce_time : 0, mine ? s->flops : 0,
-	               mine ? s->bytes : 0, mine ? (double)s->steps : 0};
+	double v[F_COUNT] = {0};
+	if (mine) {
+		memcpy(v, s->acc, sizeof v);
+		v[F_GEMM] = s->gemm_rate;
+		v[F_COPY] = s->copy_rate;
+	}
 	long long *h = calloc((size_t)s->B + 1, sizeof *h);
 	if (!h)
 		rc = SB_ENOMEM;
@@ -731,7 +774,7 @@ static int infer_step(struct sb_ctx *x, const struct sb_point *pt)
 		h[i] = s->hist[i];
 	bad = rc != 0;
 	r2 = sb_ctl_sum(c, &bad, 1);
-	if (rc == 0 && r2 == 0 && !bad && (rc = sb_ctl_max(c, v, 5)) == 0 &&
+	if (rc == 0 && r2 == 0 && !bad && (rc = sb_ctl_max(c, v, F_COUNT)) == 0 &&
 	    (rc = sb_ctl_sum(c, h, (size_t)s->B + 1)) == 0 && c->rank == 0) {
 		memcpy(s->fig, v, sizeof v);
 		memcpy(s->hist, h, ((size_t)s->B + 1) * sizeof *h);
@@ -767,6 +810,31 @@ static int infer_check(struct sb_ctx *x, const struct sb_point *pt, unsigned ite
 	return rc;
 }
 
+/* The step figures against the ceilings: FLOP/s and B/s achieved, their fractions of the GEMM
+ * rate and the copy bandwidth, and the time over the time at the ceilings (1 = the hardware's
+ * limit, per step the larger of FLOPs / GEMM rate and bytes / copy rate). */
+static json_t *step_json(const double *f)
+{
+	double t = f[F_TIME];
+	json_t *o =
+	    json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "steps", f[F_STEPS], "time", t, "allreduce",
+	              f[F_AR], "flops", f[F_FLOPS], "bytes", f[F_BYTES], "flop_rate",
+	              t > 0 ? f[F_FLOPS] / t : 0.0, "byte_rate", t > 0 ? f[F_BYTES] / t : 0.0);
+	if (o) {
+		json_object_set_new(o, "tokens", json_real(f[F_TOKENS]));
+		json_object_set_new(o, "allreduce_elements", json_real(f[F_AR_ELEMS]));
+	}
+	if (o && f[F_GEMM] > 0 && f[F_COPY] > 0 && t > 0 && f[F_BOUND] > 0) {
+		json_object_set_new(o, "gemm_rate", json_real(f[F_GEMM]));
+		json_object_set_new(o, "copy_rate", json_real(f[F_COPY]));
+		json_object_set_new(o, "flop_fraction", json_real(f[F_FLOPS] / t / f[F_GEMM]));
+		json_object_set_new(o, "byte_fraction", json_real(f[F_BYTES] / t / f[F_COPY]));
+		json_object_set_new(o, "bound_time", json_real(f[F_BOUND]));
+		json_object_set_new(o, "over_bound", json_real(t / f[F_BOUND]));
+	}
+	return o;
+}
+
 /* The point's figures (rank 0; NAN elsewhere and for names only). */
 static int infer_metrics(struct sb_ctx *x, const struct sb_point *pt, const struct sb_summary *sum,
                          struct sb_metrics *m)
@@ -775,7 +843,7 @@ static int infer_metrics(struct sb_ctx *x, const struct sb_point *pt, const stru
 	(void)pt, (void)sum;
 	int ok = s && s->have_m && x->comm->rank == 0;
 	const struct sb_infer_metrics *im = ok ? &s->m : NULL;
-	double share = ok && s->fig[0] > 0 ? s->fig[1] / s->fig[0] : NAN;
+	double share = ok && s->fig[F_TIME] > 0 ? s->fig[F_AR] / s->fig[F_TIME] : NAN;
 	struct {
 		const char *name, *unit;
 		double v;
@@ -789,6 +857,8 @@ static int infer_metrics(struct sb_ctx *x, const struct sb_point *pt, const stru
 	    {"tpot_p99", "s", im ? im->tpot.p99 : NAN},
 	    {"e2e_p90", "s", im ? im->e2e.p90 : NAN},
 	    {"allreduce_share", "1", share},
+	    {"step_over_bound", "1",
+	     ok && s->fig[F_BOUND] > 0 ? s->fig[F_TIME] / s->fig[F_BOUND] : NAN},
 	};
 	int rc = 0;
 	for (size_t i = 0; i < sizeof f / sizeof *f && rc == 0; i++)
@@ -816,7 +886,6 @@ static int infer_metrics(struct sb_ctx *x, const struct sb_point *pt, const stru
 	}
 	for (int i = 0; i <= s->B; i++)
 		json_array_append_new(hist, json_integer(s->hist[i]));
-	double st = s->fig[0];
 	json_object_set_new(d, "latency", lat);
 	json_object_set_new(d, "load",
 	                    json_pack("{s:I,s:I,s:f,s:f,s:f,s:I}", "issued", (json_int_t)im->issued,
@@ -824,11 +893,7 @@ static int infer_metrics(struct sb_ctx *x, const struct sb_point *pt, const stru
 	                              im->offered_rate, "achieved_rate", im->achieved_rate,
 	                              "window", im->window, "good", (json_int_t)im->good));
 	json_object_set_new(d, "batch_sizes", hist);
-	json_object_set_new(d, "step",
-	                    json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "steps", s->fig[4], "time",
-	                              st, "allreduce", s->fig[1], "flops", s->fig[2], "bytes",
-	                              s->fig[3], "flop_rate", st > 0 ? s->fig[2] / st : 0.0,
-	                              "byte_rate", st > 0 ? s->fig[3] / st : 0.0));
+	json_object_set_new(d, "step", step_json(s->fig));
 	json_object_set_new(
 	    d, "roles",
 	    json_pack("{s:i,s:i,s:s,s:s}", "replicas", s->R, "tp", s->T, "generator",

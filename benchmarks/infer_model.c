@@ -369,9 +369,10 @@ void sb_model_advance(struct sb_model *m, const struct sb_model_req *r, int n)
 /* All-reduce m->out over tp and add it to x; *ar gets the all-reduce's time on the backend's
  * clock, *host its time on the host's (taken off the compute). */
 static int reduce_add(struct sb_model *m, struct sb_comm *tp, float *x, size_t count, double *ar,
-                      double *host)
+                      double *host, double *elems)
 {
 	if (tp) {
+		*elems += (double)count;
 		double h0 = sb_now(), t0 = sb_comm_now(tp);
 		int rc = tp->be->allreduce(tp, m->out, m->out, count, SB_FLOAT, SB_SUM);
 		if (rc == 0)
@@ -392,19 +393,20 @@ int sb_model_step(struct sb_model *m, struct sb_comm *tp, const struct sb_model_
 	if (sb_model_reqs_check(m, r, n) || (tp && tp->size != m->tp) || (!tp && m->tp != 1))
 		return SB_EINVAL;
 	size_t tokens = sb_model_tokens(r, n), count = tokens * (size_t)m->s.hidden;
-	double ar = 0, host = 0, t0 = sb_now();
+	double ar = 0, host = 0, elems = 0, t0 = sb_now();
 	int rc = 0;
 	for (int l = 0; l < m->s.layers && rc == 0; l++) {
 		if ((rc = sb_model_attention(m, l, r, n, x)) == 0 &&
-		    (rc = reduce_add(m, tp, x, count, &ar, &host)) == 0 &&
+		    (rc = reduce_add(m, tp, x, count, &ar, &host, &elems)) == 0 &&
 		    (rc = sb_model_mlp(m, l, tokens, x)) == 0)
-			rc = reduce_add(m, tp, x, count, &ar, &host);
+			rc = reduce_add(m, tp, x, count, &ar, &host, &elems);
 	}
 	if (rc == 0)
 		sb_model_advance(m, r, n);
 	if (t) {
 		t->compute = sb_now() - t0 - host;
 		t->allreduce = ar;
+		t->allreduce_elems = elems;
 	}
 	return rc;
 }

@@ -103,9 +103,10 @@ int sb_model_mlp(struct sb_model *m, int l, size_t tokens, const float *x);
 void sb_model_advance(struct sb_model *m, const struct sb_model_req *r, int n);
 
 /* Times of one step, seconds: the all-reduces (the sum of their durations on sb_comm_now's
- * clock) and the rest (the compute, on the host's clock). */
+ * clock) and the rest (the compute, on the host's clock); and the elements all-reduced (two
+ * all-reduces of tokens x H per layer when T > 1, else none). */
 struct sb_model_times {
-	double compute, allreduce;
+	double compute, allreduce, allreduce_elems;
 };
 
 /* Run one step of the n requests on x (tokens x H, replicated on the TP group's ranks, updated

@@ -7,6 +7,7 @@
 #endif
 
 #include <cblas.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,12 +160,59 @@ const char *sb_gemm_library(const struct sb_gemm *g)
 
 int sb_gemm_peak(void *stream, enum sb_gemm_dtype t, int n, int reps, double *flops, int *used)
 {
+	if (stream) {
 #ifdef SB_HAVE_CUDA
-	return sb_gpu_gemm_peak(t, n, reps, stream, flops, used);
+		return sb_gpu_gemm_peak(t, n, reps, stream, flops, used);
 #else
-	(void)stream, (void)t, (void)n, (void)reps, (void)flops, (void)used;
-	return SB_ENOTSUP;
+		return SB_ENOTSUP;
 #endif
+	}
+	if (t != SB_GEMM_FP32)
+		return SB_ENOTSUP;
+	struct sb_gemm g;
+	int rc = sb_gemm_init(&g, (size_t)n, (size_t)n);
+	if (rc)
+		return rc;
+	double best = INFINITY;
+	sb_gemm_forward(&g); /* warm-up */
+	for (int i = 0; i < reps; i++) {
+		double t0 = sb_now();
+		sb_gemm_forward(&g);
+		double dt = sb_now() - t0;
+		best = dt < best ? dt : best;
+	}
+	*flops = best > 0 && isfinite(best) ? sb_gemm_flops(&g) / best : 0;
+	*used = n;
+	sb_gemm_free(&g);
+	return 0;
+}
+
+int sb_copy_rate(void *stream, size_t bytes, int reps, double *bps)
+{
+	if (stream) {
+#ifdef SB_HAVE_CUDA
+		return sb_gpu_copy_bandwidth(bytes, reps, bps);
+#else
+		return SB_ENOTSUP;
+#endif
+	}
+	char *a = malloc(bytes), *b = malloc(bytes);
+	if (!a || !b) {
+		free(a), free(b);
+		return SB_ENOMEM;
+	}
+	memset(a, 1, bytes), memset(b, 0, bytes); /* both mapped before the clock runs */
+	double best = INFINITY;
+	for (int i = 0; i < reps; i++) {
+		double t0 = sb_now();
+		memcpy(b, a, bytes);
+		double dt = sb_now() - t0;
+		best = dt < best ? dt : best;
+	}
+	/* A copy reads and writes every byte. b's first byte keeps the copy from being elided. */
+	*bps = best > 0 && isfinite(best) && b[0] == 1 ? 2.0 * (double)bytes / best : 0;
+	free(a), free(b);
+	return 0;
 }
 
 int sb_spin(void *stream, double sec, double *spent)

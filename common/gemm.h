@@ -39,11 +39,16 @@ double sb_gemm_flops(const struct sb_gemm *g);
 /* The BLAS in use, for the record ("OpenBLAS 0.3.21 ...", "cuBLAS 13.0.0"). */
 const char *sb_gemm_library(const struct sb_gemm *g);
 
-/* The GPU's GEMM rate for type t, the reference the pipeline's GEMMs are held against: one
- * square GEMM of about n (smaller where memory is short; *used gets the size run) on
- * `stream`, best of `reps` timed by CUDA events after a warm-up, in FLOP/s. SB_ENOTSUP without
- * CUDA. */
+/* The GEMM rate for type t, the reference a step's GEMMs are held against: one square GEMM
+ * of about n (smaller where memory is short; *used gets the size run), best of `reps` after a
+ * warm-up, in FLOP/s. On the GPU of `stream` timed by CUDA events (SB_ENOTSUP without CUDA);
+ * with stream NULL on the host by OpenBLAS on one thread, float32 only (SB_ENOTSUP for bf16). */
 int sb_gemm_peak(void *stream, enum sb_gemm_dtype t, int n, int reps, double *flops, int *used);
+
+/* Memory copy bandwidth, the reference for a step's bytes: the best of `reps` copies of
+ * `bytes`, counted as read + write (2 bytes per byte copied), in B/s; device to device on the
+ * current GPU where stream is not NULL, else memcpy on the host. */
+int sb_copy_rate(void *stream, size_t bytes, int reps, double *bps);
 
 /* Busy work for `sec` seconds: a spin on the monotonic clock, or with a stream a GPU kernel of
  * that duration, waited for. *spent gets the time it took. */

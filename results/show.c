@@ -340,10 +340,11 @@ static int infer_summary(struct sbr_run *const *runs, size_t n, enum sbr_format 
 	                                   "TPOT p50 (ms)",
 	                                   "TPOT p99 (ms)",
 	                                   "allreduce share",
+	                                   "step/bound",
 	                                   "knee B",
 	                                   "SLO rate",
 	                                   NULL};
-	enum { NC = 15 };
+	enum { NC = 16 };
 	struct sbr_table t;
 	int rc = sbr_table_init(&t, "inference serving", head), any = 0;
 	for (size_t k = 0; k < n && rc == 0; k++)
@@ -385,10 +386,11 @@ static int infer_summary(struct sbr_run *const *runs, size_t n, enum sbr_format 
 			sbr_fmt(c[10], sizeof c[10], sbr_point_metric(p, "tpot_p50") * 1e3, 4);
 			sbr_fmt(c[11], sizeof c[11], sbr_point_metric(p, "tpot_p99") * 1e3, 4);
 			sbr_fmt(c[12], sizeof c[12], sbr_point_metric(p, "allreduce_share"), 3);
+			sbr_fmt(c[13], sizeof c[13], sbr_point_metric(p, "step_over_bound"), 3);
 			if (isnan(knee))
-				snprintf(c[13], sizeof c[13], "-");
+				snprintf(c[14], sizeof c[14], "-");
 			else
-				snprintf(c[13], sizeof c[13], "%.0f", knee);
+				snprintf(c[14], sizeof c[14], "%.0f", knee);
 			/* With SLOs: the highest rate of its sweep where 99% of the requests met
 			 * them. */
 			double slo_rate = NAN;
@@ -408,9 +410,9 @@ static int infer_summary(struct sbr_run *const *runs, size_t n, enum sbr_format 
 					slo_rate = json_number_value(r);
 			}
 			if (isnan(slo_rate))
-				snprintf(c[14], sizeof c[14], "-");
+				snprintf(c[15], sizeof c[15], "-");
 			else
-				snprintf(c[14], sizeof c[14], "%g/s", slo_rate);
+				snprintf(c[15], sizeof c[15], "%g/s", slo_rate);
 			const char *cells[NC];
 			for (int j = 0; j < NC; j++)
 				cells[j] = c[j];
@@ -419,7 +421,10 @@ static int infer_summary(struct sbr_run *const *runs, size_t n, enum sbr_format 
 	if (rc == 0 && any)
 		rc = sbr_table_set_note(
 		    &t, "latency from each request's scheduled arrival; p99 only from 662 "
-		        "requests (MLPerf), else '-'; goodput: requests/s meeting the SLOs; knee: "
+		        "requests (MLPerf), else '-'; goodput: requests/s meeting the SLOs; "
+		        "step/bound: "
+		        "replica 0's step time over its time at the measured GEMM rate and copy "
+		        "bandwidth (max of the two per step); knee: "
 		        "the smallest batch within 95% of its sweep's best tokens/s; SLO rate: the "
 		        "highest --rate of its sweep where 99% of the requests met the SLOs");
 	if (rc == 0 && any) {

@@ -5,7 +5,7 @@
 # whose all-reduces take a share of the step.
 . "$(dirname "$0")/lib.sh"
 [ -x "$SB" ] || skip_all "no scalebench at $SB (set SB_BUILD)"
-plan 13
+plan 15
 
 point() { jq -c -s '[.[] | select(.type == "point")][0]' "$(runfile_in "$1")"; }
 
@@ -64,7 +64,7 @@ ok "$(awk -v a="$e1" -v b="$e4" 'BEGIN { print !(b > 2 * a) }')" \
 
 # MPI: rank 0 generates, ranks 1-2 serve (2 replicas), then one replica of T=2.
 command -v "${MPIRUN:-mpirun}" >/dev/null || {
-	skip 5 "no mpirun"
+	skip 7 "no mpirun"
 	done_testing
 	exit 0
 }
@@ -80,4 +80,10 @@ is "$(jq -c '[.infer.roles.replicas, .infer.roles.tp, .check.status, .check.wron
 	'[1,2,"ok",0]' "one replica of 2 ranks; its sharded steps check against the unsharded model"
 ok "$(jq '.metrics.allreduce_share.value > 0 and .metrics.allreduce_share.value < 1' <<<"$p" |
 	grep -qx true; echo $?)" "the TP all-reduces take a share of the step"
+# Two all-reduces per layer of the step's tokens x H (tiny: 2 layers, H 256).
+is "$(jq -c '.infer.step | [.allreduce_elements == 2 * 2 * 256 * .tokens, .tokens > 0]' <<<"$p")" \
+	'[true,true]' "the TP all-reduces carry tokens x H elements, two per layer"
+is "$(jq -c '.infer.step | [.gemm_rate > 0, .copy_rate > 0, .over_bound > 0,
+	((.time / .bound_time) - .over_bound | fabs) < 1e-6]' <<<"$p")" '[true,true,true,true]' \
+	"the step against the GEMM rate and copy bandwidth measured in the run"
 done_testing

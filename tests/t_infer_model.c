@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PLAN 42
+#define PLAN 43
 
 /* A small shape: 4 heads of 8, two layers. */
 static const struct sb_model_shape small_shape = {32, 64, 4, 2};
@@ -216,7 +216,7 @@ static void check_fake(void)
 	float x[16 * 32], y[16 * 32];
 	sb_model_input(&small_shape, steps[0], 3, 3, x);
 	memcpy(y, x, sizeof x);
-	struct sb_model_times t = {-1, -1};
+	struct sb_model_times t = {-1, -1, -1};
 	int rc = sb_model_step(&a, &w, steps[0], 3, x, &t);
 	rc |= sb_model_step(&b, NULL, steps[0], 3, y, NULL);
 	ok(rc == 0 && memcmp(x, y, 15 * 32 * sizeof *x) == 0,
@@ -224,6 +224,7 @@ static void check_fake(void)
 	/* Fake clock: alpha 1e-6 + beta 1e-10 x 15 x 32 x 4 bytes, four all-reduces. */
 	is_double(t.allreduce, 4 * (1e-6 + 1e-10 * 1920), 1e-9,
 	          "all-reduce time from the fake clock");
+	is_double(t.allreduce_elems, 4 * 15 * 32, 0, "four all-reduces of tokens x H elements");
 	ok(t.compute >= 0, "compute time %.3g s", t.compute);
 	struct sb_model two;
 	if (sb_model_init(&two, &small_shape, 2, 0, 4, 16, 3))
