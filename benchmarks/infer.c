@@ -9,7 +9,8 @@
  * rank 0 keeps the per-request series (TTFT, TPOT, E2E, queue, inter-token latency) and the
  * point's figures (requests/s, tokens/s, goodput, the all-reduce share of step time, the batch
  * sizes formed). On the fake backend the model is a deterministic cost on the virtual clock
- * (STEP_A + STEP_B x tokens), so the whole run is exact and reproducible.
+ * (STEP_A + STEP_B x tokens; SB_FAKE_INFER_STEP=A:B sets the two, seconds: a slower "model" for
+ * tests of the collector), so the whole run is exact and reproducible.
  *
  * Messages (control plane, non-blocking): rank 0 -> a replica's leader (its TP group's rank 0):
  * a request {id, prompt, output, t_sched} (TAG_REQ) or the end of the run (TAG_STOP); leader ->
@@ -24,11 +25,12 @@
 #include "infer_opts.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define STEP_A 100e-6 /* fake backend: seconds per step ... */
-#define STEP_B 2e-6 /* ... and per token */
+#define STEP_B 2e-6 /* ... and per token (by default) */
 #define WARMUP 4 /* requests before the measured ones */
 /* The ceilings a step is held against: a square GEMM of this size and copies of this many bytes
  * (beyond the caches), the best of CEIL_REPS each. */
@@ -59,7 +61,8 @@ struct infer {
 	struct sb_model_shape shape;
 	/* The prepared point. */
 	double rate;
-	int B, T, prompt;
+	int B, T;
+	struct sb_infer_len prompt; /* this point's */
 	/* Roles: replica index (-1 on rank 0 of a multi-rank job), the TP group, its leader. */
 	int replica, R, leader;
 	struct sb_comm tp;
@@ -78,6 +81,7 @@ struct infer {
 	 * and the ceilings its ranks measured (gemm_rate, copy_rate: once per run). */
 	double acc[F_COUNT], fig[F_COUNT], gemm_rate, copy_rate;
 	int ceil_tried;
+	double step_a, step_b; /* fake backend: the step's cost per step and per token */
 	struct sb_infer_metrics m; /* rank 0: the last timed run's */
 	long long bad_tokens; /* rank 0: requests that got other than their output tokens */
 	int have_m;
@@ -90,9 +94,25 @@ static int color_of(int rank, void *arg)
 	return rank == 0 ? SB_COMM_UNDEFINED : (rank - 1) / T;
 }
 
+/* The fake backend's step cost: STEP_A and STEP_B, or SB_FAKE_INFER_STEP=A:B. 0, or -1 when
+ * the variable is not two non-negative numbers. */
+static int fake_cost(double *a, double *b)
+{
+	const char *e = getenv("SB_FAKE_INFER_STEP");
+	char end;
+	*a = STEP_A, *b = STEP_B;
+	return !e || (sscanf(e, "%lf:%lf%c", a, b, &end) == 2 && *a >= 0 && *b >= 0) ? 0 : -1;
+}
+
 static int infer_validate(const struct sb_args *a, int nranks, char *err, size_t errlen)
 {
 	struct sb_infer_conf c;
+	double sa, sb;
+	if (fake_cost(&sa, &sb)) {
+		snprintf(err, errlen, "SB_FAKE_INFER_STEP=%s: A:B, seconds per step and per token",
+		         getenv("SB_FAKE_INFER_STEP"));
+		return SB_EINVAL;
+	}
 	return sb_infer_conf_from_args(a, nranks, &c, err, errlen);
 }
 
@@ -107,9 +127,21 @@ static int infer_setup(struct sb_ctx *x)
 	static const char *const names[S_COUNT] = {"ttft", "tpot", "e2e", "queue", "itl"};
 	for (int j = 0; j < S_COUNT; j++)
 		sb_series_init(&s->s[j], names[j], "s");
+	s->s[S_TTFT].values = s->s[S_TPOT].values = 1; /* for compare */
+	fake_cost(&s->step_a, &s->step_b); /* checked by infer_validate */
 	x->series = s->s;
 	x->nseries = S_COUNT;
 	return rc;
+}
+
+/* A length in a point's params: the number when fixed, else its form ("64-256", "64/128"). */
+static json_t *len_json(const struct sb_infer_len *l)
+{
+	char t[128];
+	if (l->kind == SB_LEN_FIXED)
+		return json_integer(l->a);
+	sb_infer_len_format(l, t, sizeof t);
+	return json_string(t);
 }
 
 /* Every combination of the lists: load (rate or concurrency) x batch x tp x prompt. */
@@ -126,16 +158,25 @@ static int infer_points(struct sb_ctx *x, struct sb_point **pts, size_t *n)
 		for (int it = 0; it < c->ntp; it++)
 			for (int ib = 0; ib < c->nbatch; ib++)
 				for (int ip = 0; ip < c->nprompt; ip++, q++) {
+					char pl[128];
+					sb_infer_len_format(&c->prompt[ip], pl, sizeof pl);
 					p[q].op = "-";
 					p[q].params = json_pack(
-					    "{s:o,s:o,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "rate",
+					    "{s:o,s:o,s:s,s:i,s:i,s:o,s:o,s:i,s:i,s:i}", "rate",
 					    c->closed ? json_null() : json_real(c->rate[il]),
 					    "concurrency",
 					    c->closed ? json_integer(c->concurrency) : json_null(),
 					    "batching", c->continuous ? "continuous" : "dynamic",
 					    "batch", c->batch[ib], "tp", c->tp[it], "prompt_tokens",
-					    c->prompt[ip], "output_tokens", c->output, "hidden",
-					    c->hidden, "heads", c->heads, "layers", c->layers);
+					    len_json(&c->prompt[ip]), "output_tokens",
+					    len_json(&c->output), "hidden", c->hidden, "heads",
+					    c->heads, "layers", c->layers);
+					if (p[q].params && !c->continuous)
+						json_object_set_new(p[q].params, "max_delay_us",
+						                    json_real(c->max_delay * 1e6));
+					if (p[q].params && !c->closed)
+						json_object_set_new(p[q].params, "burstiness",
+						                    json_real(c->burstiness));
 					if (p[q].params && c->slo_ttft > 0)
 						json_object_set_new(p[q].params, "slo_ttft_ms",
 						                    json_real(c->slo_ttft * 1e3));
@@ -148,14 +189,13 @@ static int infer_points(struct sb_ctx *x, struct sb_point **pts, size_t *n)
 					}
 					if (c->closed)
 						snprintf(p[q].label, sizeof p[q].label,
-						         "infer C=%d B=%d T=%d prompt %d",
+						         "infer C=%d B=%d T=%d prompt %.40s",
 						         c->concurrency, c->batch[ib], c->tp[it],
-						         c->prompt[ip]);
+						         pl);
 					else
 						snprintf(p[q].label, sizeof p[q].label,
-						         "infer %g/s B=%d T=%d prompt %d",
-						         c->rate[il], c->batch[ib], c->tp[it],
-						         c->prompt[ip]);
+						         "infer %g/s B=%d T=%d prompt %.40s",
+						         c->rate[il], c->batch[ib], c->tp[it], pl);
 				}
 	*pts = p;
 	*n = total;
@@ -170,7 +210,15 @@ static int infer_prepare(struct sb_ctx *x, const struct sb_point *pt)
 	s->rate = sb_param_double(pt, "rate");
 	s->B = (int)sb_param_int(pt, "batch");
 	s->T = (int)sb_param_int(pt, "tp");
-	s->prompt = (int)sb_param_int(pt, "prompt_tokens");
+	char err[256];
+	json_t *pj = json_object_get(pt->params, "prompt_tokens");
+	if (json_is_string(pj))
+		sb_infer_len_parse("prompt-tokens", json_string_value(pj), &s->prompt, err,
+		                   sizeof err); /* as written by infer_points: valid */
+	else
+		s->prompt = (struct sb_infer_len){.kind = SB_LEN_FIXED,
+		                                  .a = (int)json_integer_value(pj),
+		                                  .b = (int)json_integer_value(pj)};
 	int rc = 0;
 	if (c->size == 1) {
 		s->replica = 0;
@@ -187,7 +235,7 @@ static int infer_prepare(struct sb_ctx *x, const struct sb_point *pt)
 		s->replica = c->rank == 0 ? -1 : (c->rank - 1) / s->T;
 		s->leader = c->rank != 0 && s->tp.rank == 0;
 	}
-	int ctx = s->prompt + s->cf.output;
+	int ctx = s->prompt.b + s->cf.output.b;
 	if (s->replica >= 0 && !c->be->spend &&
 	    (!s->have_model || s->model_T != s->T || s->model_B < s->B || s->model_ctx < ctx)) {
 		if (s->have_model)
@@ -265,7 +313,7 @@ static int run_step(struct sb_ctx *x, const long long *plan, double *t_ar)
 	}
 	*t_ar = 0;
 	if (c->be->spend) {
-		c->be->spend(c, STEP_A + STEP_B * (double)tokens);
+		c->be->spend(c, s->step_a + s->step_b * (double)tokens);
 		return 0;
 	}
 	size_t need = (size_t)tokens * (size_t)s->shape.hidden;
@@ -410,9 +458,8 @@ static void load_config(const struct infer *s, int timed, double t0, struct sb_l
 	lc->burstiness = s->cf.burstiness;
 	lc->concurrency = s->cf.concurrency;
 	lc->seed = s->cf.seed;
-	lc->prompt = (struct sb_len_dist){.kind = SB_LEN_FIXED, .a = s->prompt, .b = s->prompt};
-	lc->output =
-	    (struct sb_len_dist){.kind = SB_LEN_FIXED, .a = s->cf.output, .b = s->cf.output};
+	lc->prompt = sb_infer_len_dist(&s->prompt);
+	lc->output = sb_infer_len_dist(&s->cf.output);
 	/* --requests, or in an open loop as many as --duration takes at --rate if more (the
 	 * arrivals' expected count: the run lasts about that long). */
 	long n = timed ? (long)s->cf.requests : WARMUP;
@@ -503,7 +550,7 @@ static int serve_dispatch(struct sb_ctx *x, struct store *st)
 	if (rc)
 		return rc;
 	size_t *load = calloc((size_t)s->R, sizeof *load), completed = 0;
-	size_t mlen = (size_t)(5 + s->cf.output);
+	size_t mlen = (size_t)(5 + s->cf.output.b);
 	double *msg = calloc(mlen, sizeof *msg);
 	struct sb_req *rq = NULL;
 	struct sb_status stt;
@@ -544,7 +591,8 @@ static int serve_dispatch(struct sb_ctx *x, struct store *st)
 			p->t_first = msg[2];
 			p->t_done = msg[3];
 			p->tokens_out = (int)msg[4];
-			for (int k = 0; k + 1 < p->tokens_out && k < s->cf.output && rc == 0; k++) {
+			for (int k = 0; k + 1 < p->tokens_out && k < s->cf.output.b && rc == 0;
+			     k++) {
 				p->tokens_out = k + 2;
 				rc = add_gap(st, p, msg[5 + k]);
 			}
@@ -581,7 +629,7 @@ static int serve_replica(struct sb_ctx *x, double off)
 	struct sb_batcher *b = NULL;
 	struct sb_request **done = NULL;
 	struct slots sl = {NULL, s->B};
-	struct store st = {.out = s->cf.output};
+	struct store st = {.out = s->cf.output.b};
 	double **gaps = NULL, m[4], *out = NULL;
 	struct sb_req *rq = NULL;
 	struct sb_status stt;
@@ -591,12 +639,12 @@ static int serve_replica(struct sb_ctx *x, double off)
 		done = calloc((size_t)s->B + 1, sizeof *done);
 		sl.id = calloc((size_t)s->B, sizeof(long));
 		gaps = calloc((size_t)s->B, sizeof *gaps);
-		out = calloc((size_t)(5 + s->cf.output), sizeof *out);
+		out = calloc((size_t)(5 + s->cf.output.b), sizeof *out);
 		if (!b || !done || !sl.id || !gaps || !out)
 			rc = SB_ENOMEM;
 		for (int i = 0; rc == 0 && i < s->B; i++) {
 			sl.id[i] = -1;
-			if (!(gaps[i] = calloc((size_t)s->cf.output + 1, sizeof **gaps)))
+			if (!(gaps[i] = calloc((size_t)s->cf.output.b + 1, sizeof **gaps)))
 				rc = SB_ENOMEM;
 		}
 		if (rc == 0)
@@ -661,7 +709,7 @@ static int serve_replica(struct sb_ctx *x, double off)
 		for (int i = 0; i < step.n; i++) {
 			int slot = slot_of(&sl, step.e[i].req->id);
 			int k = step.e[i].req->tokens_out - 2;
-			if (slot >= 0 && k >= 0 && k < s->cf.output && !isnan(step.e[i].itl))
+			if (slot >= 0 && k >= 0 && k < s->cf.output.b && !isnan(step.e[i].itl))
 				gaps[slot][k] = step.e[i].itl;
 		}
 		for (int i = 0; i < nd && rc == 0; i++) {
@@ -731,7 +779,7 @@ static int infer_step(struct sb_ctx *x, const struct sb_point *pt)
 	struct infer *s = x->state;
 	struct sb_comm *c = x->comm;
 	(void)pt;
-	struct store st = {.out = s->cf.output};
+	struct store st = {.out = s->cf.output.b};
 	int rc;
 	if (c->size == 1) {
 		rc = serve_alone(x, &st);
@@ -902,7 +950,7 @@ static int infer_metrics(struct sb_ctx *x, const struct sb_point *pt, const stru
 	json_object_set_new(d, "model",
 	                    x->comm->be->spend
 	                        ? json_pack("{s:s,s:f,s:f}", "kind", "virtual cost", "per_step",
-	                                    STEP_A, "per_token", STEP_B)
+	                                    s->step_a, "per_token", s->step_b)
 	                        : json_pack("{s:s,s:i,s:i,s:i,s:i}", "kind", "float32 OpenBLAS",
 	                                    "hidden", s->shape.hidden, "ffn", s->shape.ffn, "heads",
 	                                    s->shape.heads, "layers", s->shape.layers));

@@ -17,8 +17,8 @@ const struct sb_opt sb_infer_opts[] = {
 	{"batch", 0, SB_OPT_STRING, "B[,B...]", "8", NULL, 0, "largest batch a replica forms (a list sweeps them)"},
 	{"max-delay-us", 0, SB_OPT_DOUBLE, "D", "1000", NULL, 0, "dynamic batching: the longest the oldest waiting request waits for a fuller batch"},
 	{"tp", 0, SB_OPT_STRING, "T[,T...]", "1", NULL, 0, "tensor-parallel ranks per replica; T must divide the ranks after rank 0 (a list sweeps them)"},
-	{"prompt-tokens", 0, SB_OPT_STRING, "N[,N...]", "128", NULL, 0, "prompt length per request (a list sweeps them)"},
-	{"output-tokens", 0, SB_OPT_INT, "N", "16", NULL, 0, "output tokens per request"},
+	{"prompt-tokens", 0, SB_OPT_STRING, "N[,N...]", "128", NULL, 0, "prompt length per request: N, or drawn per request from a range LO-HI or a list A/B/C (a comma list sweeps them)"},
+	{"output-tokens", 0, SB_OPT_STRING, "N", "16", NULL, 0, "output tokens per request: N, LO-HI or A/B/C as --prompt-tokens"},
 	{"model", 0, SB_OPT_STRING, "NAME", NULL, NULL, 0, "shapes of a preset: tiny (the default), 8b, 70b (per-layer dimensions; --layers to fit memory)"},
 	{"hidden", 0, SB_OPT_INT, "H", NULL, NULL, 0, "hidden size (instead of --model)"},
 	{"ffn", 0, SB_OPT_INT, "F", NULL, NULL, 0, "MLP inner size (instead of --model)"},
@@ -64,6 +64,86 @@ static int int_list(const char *name, const char *text, int *out, char *err, siz
 	return n ? n : -1;
 }
 
+int sb_infer_len_parse(const char *opt, const char *text, struct sb_infer_len *l, char *err,
+                       size_t errlen)
+{
+	memset(l, 0, sizeof *l);
+	const char *p = text;
+	char sep = strchr(text, '-') ? '-' : strchr(text, '/') ? '/' : 0;
+	l->kind = sep == '-' ? SB_LEN_UNIFORM : sep == '/' ? SB_LEN_LIST : SB_LEN_FIXED;
+	for (;;) {
+		char *end;
+		long v = strtol(p, &end, 10);
+		if (end == p || (*end && *end != sep) || v < 1 || v > 1 << 24 ||
+		    l->nlist == SB_INFER_MAX_LIST || (sep == '-' && l->nlist == 2)) {
+			snprintf(err, errlen,
+			         "--%s %s: a length of at least 1 (N), a range LO-HI or a list "
+			         "A/B/C of up to %d",
+			         opt, text, SB_INFER_MAX_LIST);
+			return SB_EINVAL;
+		}
+		l->list[l->nlist++] = (int)v;
+		if (!*end)
+			break;
+		p = end + 1;
+	}
+	l->a = l->b = l->list[0];
+	for (int i = 1; i < l->nlist; i++) {
+		l->a = l->list[i] < l->a ? l->list[i] : l->a;
+		l->b = l->list[i] > l->b ? l->list[i] : l->b;
+	}
+	if ((sep == '-' && (l->nlist != 2 || l->list[0] > l->list[1])) ||
+	    (sep == '/' && l->nlist < 2)) {
+		snprintf(err, errlen, "--%s %s: a range LO-HI needs LO <= HI, a list two or more",
+		         opt, text);
+		return SB_EINVAL;
+	}
+	if (sep != '/')
+		l->nlist = 0;
+	return 0;
+}
+
+void sb_infer_len_format(const struct sb_infer_len *l, char *out, size_t len)
+{
+	if (l->kind == SB_LEN_FIXED)
+		snprintf(out, len, "%d", l->a);
+	else if (l->kind == SB_LEN_UNIFORM)
+		snprintf(out, len, "%d-%d", l->a, l->b);
+	else
+		for (int i = 0, o = 0; i < l->nlist && o >= 0 && (size_t)o < len; i++)
+			o += snprintf(out + o, len - (size_t)o, "%s%d", i ? "/" : "", l->list[i]);
+}
+
+struct sb_len_dist sb_infer_len_dist(const struct sb_infer_len *l)
+{
+	return (struct sb_len_dist){l->kind, l->a, l->b, l->kind == SB_LEN_LIST ? l->list : NULL,
+	                            l->kind == SB_LEN_LIST ? (size_t)l->nlist : 0};
+}
+
+/* "128,64-256" -> the lengths of a sweep. */
+static int len_list(const char *opt, const char *text, struct sb_infer_len *out, char *err,
+                    size_t errlen)
+{
+	int n = 0;
+	char item[256];
+	for (const char *p = text;;) {
+		size_t k = strcspn(p, ",");
+		if (n == SB_INFER_MAX_LIST || k >= sizeof item) {
+			snprintf(err, errlen, "--%s %s: at most %d lengths", opt, text,
+			         SB_INFER_MAX_LIST);
+			return -1;
+		}
+		memcpy(item, p, k);
+		item[k] = 0;
+		if (sb_infer_len_parse(opt, item, &out[n++], err, errlen))
+			return -1;
+		if (!p[k])
+			break;
+		p += k + 1;
+	}
+	return n;
+}
+
 static int rate_list(const char *text, double *out, char *err, size_t errlen)
 {
 	int n = 0;
@@ -107,8 +187,10 @@ int sb_infer_conf_from_args(const struct sb_args *a, int nranks, struct sb_infer
 	c->continuous = sb_arg_choice(a, "batching") == 1;
 	if ((c->nbatch = int_list("batch", sb_arg_str(a, "batch"), c->batch, err, errlen)) < 0 ||
 	    (c->ntp = int_list("tp", sb_arg_str(a, "tp"), c->tp, err, errlen)) < 0 ||
-	    (c->nprompt = int_list("prompt-tokens", sb_arg_str(a, "prompt-tokens"), c->prompt, err,
-	                           errlen)) < 0)
+	    (c->nprompt = len_list("prompt-tokens", sb_arg_str(a, "prompt-tokens"), c->prompt, err,
+	                           errlen)) < 0 ||
+	    sb_infer_len_parse("output-tokens", sb_arg_str(a, "output-tokens"), &c->output, err,
+	                       errlen))
 		return SB_EINVAL;
 	for (int i = 0; i < c->nbatch; i++)
 		if (c->batch[i] > SB_INFER_MAX_BATCH) {
@@ -117,11 +199,6 @@ int sb_infer_conf_from_args(const struct sb_args *a, int nranks, struct sb_infer
 			return SB_EINVAL;
 		}
 	c->max_delay = sb_arg_double(a, "max-delay-us") * 1e-6;
-	c->output = (int)sb_arg_int(a, "output-tokens");
-	if (c->output < 1) {
-		snprintf(err, errlen, "--output-tokens %d: at least 1", c->output);
-		return SB_EINVAL;
-	}
 	/* Shapes: a preset (tiny by default) or all three of --hidden, --ffn, --heads. */
 	int explicit =
 	    sb_arg_given(a, "hidden") + sb_arg_given(a, "ffn") + sb_arg_given(a, "heads");

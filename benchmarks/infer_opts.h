@@ -3,6 +3,7 @@
 #ifndef SB_INFER_OPTS_H
 #define SB_INFER_OPTS_H
 
+#include "infer_load.h"
 #include "options.h"
 
 #include <stddef.h>
@@ -11,6 +12,21 @@
 #define SB_INFER_MAX_BATCH 256 /* the largest --batch: a step's plan has room for this many */
 
 extern const struct sb_opt sb_infer_opts[];
+
+/* A request length as the options give it: fixed ("128"), drawn per request uniformly from a
+ * range ("64-256") or from a list ("64/128/1024"); every length at least 1. */
+struct sb_infer_len {
+	enum sb_len_kind kind;
+	int a, b; /* FIXED: a = b; UNIFORM: the range; LIST: the smallest and largest */
+	int list[SB_INFER_MAX_LIST], nlist;
+};
+/* Parse one length; SB_EINVAL (message in err, naming the option) when it is not one. */
+int sb_infer_len_parse(const char *opt, const char *text, struct sb_infer_len *l, char *err,
+                       size_t errlen);
+/* The form it was given in, "128", "64-256", "64/128/1024". */
+void sb_infer_len_format(const struct sb_infer_len *l, char *out, size_t len);
+/* The generator's distribution (its list points into l). */
+struct sb_len_dist sb_infer_len_dist(const struct sb_infer_len *l);
 
 /* What the options say, once valid. Lists sweep: every combination is a point. */
 struct sb_infer_conf {
@@ -23,8 +39,9 @@ struct sb_infer_conf {
 	int batch[SB_INFER_MAX_LIST], nbatch;
 	double max_delay; /* seconds */
 	int tp[SB_INFER_MAX_LIST], ntp;
-	int prompt[SB_INFER_MAX_LIST], nprompt;
-	int output;
+	struct sb_infer_len prompt[SB_INFER_MAX_LIST]; /* a comma list sweeps them */
+	int nprompt;
+	struct sb_infer_len output;
 	int hidden, ffn, heads, layers;
 	const char *model; /* preset name, or NULL for explicit shapes */
 	long long requests;

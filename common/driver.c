@@ -719,9 +719,10 @@ static int gather_series(struct sb_ctx *x, const struct sb_method *m, struct sb_
 	r->series = json_object();
 	for (size_t j = 0; j < x->nseries; j++)
 		if (!x->series[j].internal)
-			json_object_set_new(r->series, x->series[j].name,
-			                    sb_series_json(x->series[j].unit, all[j].pool,
-			                                   all[j].total, m->series_samples));
+			json_object_set_new(
+			    r->series, x->series[j].name,
+			    sb_series_json(x->series[j].unit, all[j].pool, all[j].total,
+			                   m->series_samples || x->series[j].values));
 	return 0;
 }
 

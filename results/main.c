@@ -4,6 +4,7 @@
  *   scalebench-report ingest RUN... [--db FILE]
  *   scalebench-report compare CURRENT [--baseline RUN | --history N] [--db FILE] [--alpha P]
  *                     [--threshold PCT] [--format F] [-o FILE] [--changes-only]
+ *                     [--series NAME[,NAME...]|none]
  *   scalebench-report show RUN... [--format md|csv|html|text] [-o FILE]
  *   scalebench-report history [--db FILE] [--benchmark B] [--config TEXT] [--machine M]
  *                     [--software TEXT] [--since T] [--until T] [--format F]
@@ -36,7 +37,10 @@ static const char usage[] =
     "  ingest RUN... [--db FILE]          add runs to the history (default " SBR_DB_DEFAULT ")\n"
     "  compare CURRENT [--baseline RUN | --history N] [--db FILE] [--alpha P]\n"
     "          [--threshold PCT] [--format F] [-o FILE] [--changes-only]\n"
-    "                                     regression verdicts; exit 1 on a regression\n"
+    "          [--series NAME[,NAME...]|none]\n"
+    "                                     regression verdicts; exit 1 on a regression;\n"
+    "                                     --series: which series of a point are judged too\n"
+    "                                     (default " SBR_SERIES_DEFAULT " where a point has them)\n"
     "  show RUN... [--format md|csv|html|text] [-o FILE]\n"
     "                                     runs side by side\n"
     "  history [--db FILE] [--benchmark B] [--config TEXT] [--machine M] [--software TEXT]\n"
@@ -164,10 +168,12 @@ enum {
 	OPT_SOFTWARE,
 	OPT_SINCE,
 	OPT_UNTIL,
+	OPT_SERIES,
 };
 
 struct cli {
 	const char *db, *baseline, *out, *benchmark, *config, *machine, *software, *since, *until;
+	const char *series; /* compare --series, as given; NULL: the default */
 	int history, changes_only;
 	double alpha, threshold;
 	enum sbr_format fmt;
@@ -202,6 +208,7 @@ static int parse(int argc, char **argv, const char *allowed, struct cli *o)
 	    {"software", required_argument, NULL, OPT_SOFTWARE},
 	    {"since", required_argument, NULL, OPT_SINCE},
 	    {"until", required_argument, NULL, OPT_UNTIL},
+	    {"series", required_argument, NULL, OPT_SERIES},
 	    {"output", required_argument, NULL, 'o'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -288,6 +295,9 @@ static int parse(int argc, char **argv, const char *allowed, struct cli *o)
 			break;
 		case OPT_UNTIL:
 			o->until = optarg;
+			break;
+		case OPT_SERIES:
+			o->series = optarg;
 			break;
 		case 'o':
 			o->out = optarg;
@@ -426,8 +436,8 @@ static int cmd_ingest(int argc, char **argv)
 static int cmd_compare(int argc, char **argv)
 {
 	struct cli o;
-	int first =
-	    parse(argc, argv, "db baseline history alpha threshold format o changes-only", &o);
+	int first = parse(argc, argv,
+	                  "db baseline history alpha threshold format o changes-only series", &o);
 	if (first < 0)
 		return SB_EXIT_BAD_INPUT;
 	if (first != argc - 1)
@@ -441,7 +451,11 @@ static int cmd_compare(int argc, char **argv)
 	int rc = load(argv[first], &cur, err, sizeof err);
 	if (rc)
 		return report(rc, err);
-	struct sbr_compare c = {.alpha = o.alpha, .threshold = o.threshold};
+	struct sbr_compare c = {.alpha = o.alpha, .threshold = o.threshold, .series = o.series};
+	if (sbr_compare_check_series(&c, &cur, err, sizeof err)) {
+		sbr_run_free(&cur);
+		return bad("%s", err);
+	}
 	char title[512];
 	if (o.baseline) {
 		if ((rc = load(o.baseline, &base, err, sizeof err)) == 0) {

@@ -78,6 +78,44 @@ static int machine_class(struct sbr_run *r)
 	return r->machine ? 0 : SB_ENOMEM;
 }
 
+/* A deep copy of params with every whole real number (100.0) made an integer (100), so that
+ * configurations compare by value (jansson keeps the two apart; jq and others rewrite one as
+ * the other). NULL when out of memory. */
+static json_t *by_value(json_t *v)
+{
+	if (json_is_real(v)) {
+		double d = json_real_value(v);
+		if (d == floor(d) && fabs(d) < 9e15)
+			return json_integer((json_int_t)d);
+		return json_real(d);
+	}
+	if (json_is_object(v)) {
+		json_t *o = json_object(), *e;
+		const char *k;
+		json_object_foreach(v, k, e)
+		{
+			if (!o || json_object_set_new(o, k, by_value(e))) {
+				json_decref(o);
+				return NULL;
+			}
+		}
+		return o;
+	}
+	if (json_is_array(v)) {
+		json_t *a = json_array(), *e;
+		size_t i;
+		json_array_foreach(v, i, e)
+		{
+			if (!a || json_array_append_new(a, by_value(e))) {
+				json_decref(a);
+				return NULL;
+			}
+		}
+		return a;
+	}
+	return json_deep_copy(v);
+}
+
 /* Fields that matter, with their types; anything else is ignored. */
 static int want(const char *path, size_t line, json_t *o, const char *key, json_type t,
                 int optional, char *err, size_t errlen)
@@ -304,13 +342,14 @@ static int point_of(struct sbr_run *r, json_t *rec, size_t line, const double *p
 	const char *st =
 	    json_string_value(json_object_get(json_object_get(rec, "check"), "status"));
 	p->check_failed = st && strcmp(st, "failed") == 0;
-	/* Identity: what was measured, how, by how many ranks, with which parameters. */
-	json_t *key = json_pack("{s:s,s:s,s:i,s:O}", "benchmark", p->benchmark, "backend",
-	                        p->backend, "ranks", p->ranks, "params", params);
+	/* Identity: what was measured, how, by how many ranks, with which parameters (numbers by
+	 * value: 100.0 and 100 are one rate, whichever tool last wrote the file). */
+	json_t *key = json_pack("{s:s,s:s,s:i,s:o}", "benchmark", p->benchmark, "backend",
+	                        p->backend, "ranks", p->ranks, "params", by_value(params));
 	p->config = key ? json_dumps(key, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	if (key) {
 		/* The record's own params are shared with the key: the series gets a copy. */
-		json_t *pp = json_deep_copy(params);
+		json_t *pp = by_value(params);
 		json_object_del(pp, "bytes");
 		json_object_del(pp, "count");
 		json_object_set_new(key, "params", pp);
@@ -526,4 +565,61 @@ long long sbr_point_int(const struct sbr_point *p, const char *name, long long d
 const char *sbr_point_str(const struct sbr_point *p, const char *name)
 {
 	return json_string_value(json_object_get(json_object_get(p->rec, "params"), name));
+}
+
+int sbr_point_series_read(const char *path, const struct sbr_point *p, const char *name,
+                          struct sbr_point_series *s, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof *s);
+	s->median = NAN;
+	json_t *o = json_object_get(json_object_get(p->rec, "series"), name);
+	if (!json_is_object(o))
+		return 0;
+	s->unit = json_string_value(json_object_get(o, "unit"));
+	json_t *med = json_object_get(json_object_get(o, "summary"), "median");
+	if (json_is_number(med))
+		s->median = json_number_value(med);
+	json_t *samples = json_object_get(o, "samples");
+	if (!samples || json_is_null(samples))
+		return 1;
+	if (!json_is_array(samples))
+		return sbr_fail(err, errlen, SB_EINPUT, "%s:%zu: series.%s.samples is not an array",
+		                path, p->line, name);
+	size_t n = json_array_size(samples);
+	if (n && !(s->v = malloc(n * sizeof *s->v)))
+		return SB_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		json_t *v = json_array_get(samples, i);
+		double d = json_number_value(v);
+		if (!json_is_number(v) || !isfinite(d) || d < 0) {
+			sbr_point_series_free(s);
+			return sbr_fail(
+			    err, errlen, SB_EINPUT,
+			    "%s:%zu: series.%s.samples[%zu] is not a non-negative number", path,
+			    p->line, name, i);
+		}
+		s->v[i] = d;
+	}
+	s->nv = n;
+	return 1;
+}
+
+void sbr_point_series_free(struct sbr_point_series *s)
+{
+	free(s->v);
+	s->v = NULL;
+	s->nv = 0;
+}
+
+const char *sbr_point_series_name(const struct sbr_point *p, size_t i)
+{
+	json_t *all = json_object_get(p->rec, "series");
+	const char *key;
+	json_t *v;
+	json_object_foreach(all, key, v)
+	{
+		if (json_is_object(v) && i-- == 0)
+			return key;
+	}
+	return NULL;
 }

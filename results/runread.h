@@ -54,4 +54,22 @@ double sbr_point_metric(const struct sbr_point *p, const char *name);
 long long sbr_point_int(const struct sbr_point *p, const char *name, long long def);
 const char *sbr_point_str(const struct sbr_point *p, const char *name);
 
+/* A named series of a point (record.series.NAME: the values a self-timed benchmark keeps, one
+ * per request or event, such as infer's ttft and tpot). */
+struct sbr_point_series {
+	const char *unit; /* "s" for times; NULL when the record gives none */
+	double median; /* summary.median, or NAN (an empty series) */
+	double *v; /* the values; NULL when the run file keeps only the summary (the default:
+	            * scalebench writes them with --series-samples) */
+	size_t nv;
+};
+/* Point p's series NAME (path names p's run file in messages): 1 when the point has it, 0 when
+ * not (s zeroed), SB_EINPUT when a value is not a non-negative number or the samples are not
+ * an array ("FILE:LINE: series.ttft.samples[3] ..."), or SB_ENOMEM. */
+int sbr_point_series_read(const char *path, const struct sbr_point *p, const char *name,
+                          struct sbr_point_series *s, char *err, size_t errlen);
+void sbr_point_series_free(struct sbr_point_series *s);
+/* The name of point p's i-th series (record order), NULL past the last. */
+const char *sbr_point_series_name(const struct sbr_point *p, size_t i);
+
 #endif

@@ -377,7 +377,13 @@ static int infer_summary(struct sbr_run *const *runs, size_t n, enum sbr_format 
 				snprintf(c[1], sizeof c[1], "%g/s", json_number_value(rate));
 			snprintf(c[2], sizeof c[2], "%lld", sbr_point_int(p, "batch", 0));
 			snprintf(c[3], sizeof c[3], "%lld", sbr_point_int(p, "tp", 0));
-			snprintf(c[4], sizeof c[4], "%lld", sbr_point_int(p, "prompt_tokens", 0));
+			json_t *pr =
+			    json_object_get(json_object_get(p->rec, "params"), "prompt_tokens");
+			if (json_is_string(pr)) /* drawn per request: "64-256", "8/512" */
+				snprintf(c[4], sizeof c[4], "%s", json_string_value(pr));
+			else
+				snprintf(c[4], sizeof c[4], "%lld",
+				         sbr_point_int(p, "prompt_tokens", 0));
 			sbr_fmt(c[5], sizeof c[5], sbr_point_metric(p, "requests_per_s"), 4);
 			sbr_fmt(c[6], sizeof c[6], sbr_point_metric(p, "tokens_per_s"), 4);
 			sbr_fmt(c[7], sizeof c[7], sbr_point_metric(p, "goodput"), 4);

@@ -42,6 +42,7 @@ cases=(
 	"2|not both|infer --rate 5 --concurrency 2"
 	"2|--model 13b: unknown|infer --model 13b"
 	"2|--slo-ttft-ms 0|infer --slo-ttft-ms 0"
+	"2|LO <= HI|infer --prompt-tokens 9-3"
 	"2|'--bogus'|topo --bogus"
 	"2|'wide' is not one of text|topo --format wide"
 )

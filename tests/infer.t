@@ -5,7 +5,7 @@
 # whose all-reduces take a share of the step.
 . "$(dirname "$0")/lib.sh"
 [ -x "$SB" ] || skip_all "no scalebench at $SB (set SB_BUILD)"
-plan 15
+plan 16
 
 point() { jq -c -s '[.[] | select(.type == "point")][0]' "$(runfile_in "$1")"; }
 
@@ -61,6 +61,14 @@ e1=$(point "$TMP/o100" | jq '.infer.latency.e2e.mean')
 e4=$(point "$TMP/o400" | jq '.infer.latency.e2e.mean')
 ok "$(awk -v a="$e1" -v b="$e4" 'BEGIN { print !(b > 2 * a) }')" \
 	"overload: mean E2E grows with the run ($e1 s at 100 requests, $e4 s at 400)"
+
+# Prompt lengths drawn per request from a list 8/512: alone (C=1) a request's TTFT is its
+# prefill, 100 us + 2 us x 8 or x 512: both kinds appear, nothing else.
+"$SB" infer --backend fake --concurrency 1 --prompt-tokens 8/512 --output-tokens 2 \
+	--requests 40 -w 1 --out "$TMP/dl" >/dev/null 2>&1
+is "$(point "$TMP/dl" | jq -c '[.series.ttft.summary.min, .series.ttft.summary.max,
+	.params.prompt_tokens]')" '[0.000116,0.001124,"8/512"]' \
+	"prompt lengths drawn from a list: TTFTs of 8 and 512 tokens"
 
 # MPI: rank 0 generates, ranks 1-2 serve (2 replicas), then one replica of T=2.
 command -v "${MPIRUN:-mpirun}" >/dev/null || {

@@ -8,7 +8,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#define PLAN 34
+#define PLAN 43
 
 static int conf(int nranks, struct sb_infer_conf *c, char *err, size_t errlen, ...)
 {
@@ -61,7 +61,8 @@ int main(void)
 	ok(c.hidden == 256 && c.ffn == 1024 && c.heads == 8 && c.layers == 2 &&
 	       strcmp(c.model, "tiny") == 0,
 	   "the tiny model");
-	ok(c.ntp == 1 && c.tp[0] == 1 && c.prompt[0] == 128 && c.output == 16,
+	ok(c.ntp == 1 && c.tp[0] == 1 && c.prompt[0].kind == SB_LEN_FIXED && c.prompt[0].a == 128 &&
+	       c.output.kind == SB_LEN_FIXED && c.output.b == 16,
 	   "T 1, 128 prompt and 16 output tokens");
 	is_int(conf(5, &c, err, sizeof err, "--tp", "1,2,4", "--batch", "1,8,32", "--rate",
 	            "50,200", "--model", "8b", "--layers", "2", "--slo-ttft-ms", "200",
@@ -106,5 +107,25 @@ int main(void)
 	bad(1, "at least 1 request", "--requests 0", "--requests", "0", NULL);
 	bad(1, "a list", "--batch 8,x", "--batch", "8,x", NULL);
 	bad(1, "at most 256", "--batch 257", "--batch", "8,257", NULL);
+	/* Lengths drawn per request: a range or a list; a comma list of them sweeps. */
+	is_int(conf(1, &c, err, sizeof err, "--prompt-tokens", "16,64-256,8/32/512",
+	            "--output-tokens", "4-32", (char *)NULL),
+	       0, "prompt lengths 16,64-256,8/32/512, output 4-32");
+	ok(c.nprompt == 3 && c.prompt[0].kind == SB_LEN_FIXED &&
+	       c.prompt[1].kind == SB_LEN_UNIFORM && c.prompt[1].a == 64 && c.prompt[1].b == 256 &&
+	       c.prompt[2].kind == SB_LEN_LIST && c.prompt[2].nlist == 3 && c.prompt[2].a == 8 &&
+	       c.prompt[2].b == 512 && c.output.kind == SB_LEN_UNIFORM && c.output.a == 4 &&
+	       c.output.b == 32,
+	   "fixed, uniform range and list, read as such");
+	char f[64];
+	sb_infer_len_format(&c.prompt[2], f, sizeof f);
+	is_string(f, "8/32/512", "a list written back as given");
+	struct sb_len_dist d = sb_infer_len_dist(&c.prompt[2]);
+	ok(d.kind == SB_LEN_LIST && d.nlist == 3 && d.list[2] == 512, "the generator's list");
+	bad(1, "LO <= HI", "--prompt-tokens 9-3", "--prompt-tokens", "9-3", NULL);
+	bad(1, "a range LO-HI", "--prompt-tokens 1-2-3", "--prompt-tokens", "1-2-3", NULL);
+	bad(1, "at least 1", "--prompt-tokens 0-8", "--prompt-tokens", "0-8", NULL);
+	bad(1, "output-tokens", "--output-tokens 4/", "--output-tokens", "4/", NULL);
+	bad(1, "output-tokens", "--output-tokens 4,8 (no sweep)", "--output-tokens", "4,8", NULL);
 	return tap_done();
 }
