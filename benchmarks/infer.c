@@ -23,6 +23,9 @@
 #include "infer_load.h"
 #include "infer_model.h"
 #include "infer_opts.h"
+#ifdef SB_HAVE_CUDA
+#include "infer_gpu.h"
+#endif
 
 #include <math.h>
 #include <stdio.h>
@@ -37,6 +40,9 @@
 #define CEIL_GEMM_N 512
 #define CEIL_COPY_BYTES ((size_t)64 << 20)
 #define CEIL_REPS 3
+/* On a GPU: a bf16 GEMM of this size, device copies of this many bytes. */
+#define CEIL_GPU_GEMM_N 8192
+#define CEIL_GPU_COPY_BYTES ((size_t)1 << 30)
 enum { TAG_REQ = 1, TAG_STOP = 2, TAG_DONE = 3 };
 enum { S_TTFT, S_TPOT, S_E2E, S_QUEUE, S_ITL, S_COUNT };
 /* A step's figures: time, all-reduce time, FLOPs, bytes (weights and KV read), steps, the
@@ -67,7 +73,8 @@ struct infer {
 	int replica, R, leader;
 	struct sb_comm tp;
 	int have_tp, model_T, model_B, model_ctx;
-	struct sb_model model;
+	struct sb_model model; /* on the host, or ... */
+	struct sb_model_gpu *gm; /* ... on the GPU of a device backend */
 	int have_model;
 	float *x;
 	size_t capx;
@@ -202,6 +209,70 @@ static int infer_points(struct sb_ctx *x, struct sb_point **pts, size_t *n)
 	return 0;
 }
 
+/* The point's prompt length (its params: a number, or the form of a drawn one). */
+static void point_prompt(const struct sb_point *pt, struct sb_infer_len *l)
+{
+	char err[256];
+	json_t *pj = json_object_get(pt->params, "prompt_tokens");
+	if (json_is_string(pj))
+		sb_infer_len_parse("prompt-tokens", json_string_value(pj), l, err,
+		                   sizeof err); /* as written by infer_points: valid */
+	else
+		*l = (struct sb_infer_len){.kind = SB_LEN_FIXED,
+		                           .a = (int)json_integer_value(pj),
+		                           .b = (int)json_integer_value(pj)};
+}
+
+/* The TP group's communicator: the replica's group, or the world when there is one rank. */
+static struct sb_comm *tp_comm(struct infer *s, struct sb_comm *c)
+{
+	return c->size == 1 ? c : &s->tp;
+}
+
+/* The GPU stream of this rank's model on a device backend (the TP group's), else NULL. */
+static void *model_stream(struct infer *s, struct sb_comm *c)
+{
+	struct sb_comm *g = tp_comm(s, c);
+	return g->be->stream ? g->be->stream(g) : NULL;
+}
+
+static void model_free(struct infer *s)
+{
+	if (!s->have_model)
+		return;
+#ifdef SB_HAVE_CUDA
+	if (s->gm)
+		sb_model_gpu_free(s->gm);
+	s->gm = NULL;
+#endif
+	sb_model_free(&s->model);
+	s->have_model = 0;
+}
+
+/* This rank's shard for T ranks, B slots of ctx tokens: bf16 on the GPU of a device backend,
+ * float32 on the host otherwise. */
+static int model_init(struct infer *s, struct sb_comm *c, int ctx)
+{
+	int shard = c->size == 1 ? 0 : s->tp.rank;
+	void *stream = model_stream(s, c);
+	memset(&s->model, 0, sizeof s->model);
+	if (stream) {
+#ifdef SB_HAVE_CUDA
+		return sb_model_gpu_init(&s->gm, &s->shape, s->T, shard, s->B, ctx, s->cf.seed,
+		                         stream);
+#else
+		return SB_ENOTSUP;
+#endif
+	}
+	return sb_model_init(&s->model, &s->shape, s->T, shard, s->B, ctx, s->cf.seed);
+}
+
+/* Bytes of an element of the model's weights and KV cache: bf16 on a GPU, float32 here. */
+static size_t model_elem(struct sb_comm *c)
+{
+	return c->be->stream ? 2 : 4;
+}
+
 /* Roles for T, the model for (T, B, context); collective. */
 static int infer_prepare(struct sb_ctx *x, const struct sb_point *pt)
 {
@@ -210,15 +281,7 @@ static int infer_prepare(struct sb_ctx *x, const struct sb_point *pt)
 	s->rate = sb_param_double(pt, "rate");
 	s->B = (int)sb_param_int(pt, "batch");
 	s->T = (int)sb_param_int(pt, "tp");
-	char err[256];
-	json_t *pj = json_object_get(pt->params, "prompt_tokens");
-	if (json_is_string(pj))
-		sb_infer_len_parse("prompt-tokens", json_string_value(pj), &s->prompt, err,
-		                   sizeof err); /* as written by infer_points: valid */
-	else
-		s->prompt = (struct sb_infer_len){.kind = SB_LEN_FIXED,
-		                                  .a = (int)json_integer_value(pj),
-		                                  .b = (int)json_integer_value(pj)};
+	point_prompt(pt, &s->prompt);
 	int rc = 0;
 	if (c->size == 1) {
 		s->replica = 0;
@@ -238,11 +301,8 @@ static int infer_prepare(struct sb_ctx *x, const struct sb_point *pt)
 	int ctx = s->prompt.b + s->cf.output.b;
 	if (s->replica >= 0 && !c->be->spend &&
 	    (!s->have_model || s->model_T != s->T || s->model_B < s->B || s->model_ctx < ctx)) {
-		if (s->have_model)
-			sb_model_free(&s->model);
-		s->have_model = 0;
-		rc = sb_model_init(&s->model, &s->shape, s->T, c->size == 1 ? 0 : s->tp.rank, s->B,
-		                   ctx, s->cf.seed);
+		model_free(s);
+		rc = model_init(s, c, ctx);
 		s->have_model = rc == 0;
 		s->model_B = s->B;
 		s->model_ctx = ctx;
@@ -253,10 +313,13 @@ static int infer_prepare(struct sb_ctx *x, const struct sb_point *pt)
 		 * run (ranks of a host share its memory bandwidth). Failing, the record has none.
 		 */
 		int used;
+		void *stream = model_stream(s, c);
 		s->ceil_tried = 1;
-		if (sb_gemm_peak(NULL, SB_GEMM_FP32, CEIL_GEMM_N, CEIL_REPS, &s->gemm_rate,
+		if (sb_gemm_peak(stream, stream ? SB_GEMM_BF16 : SB_GEMM_FP32,
+		                 stream ? CEIL_GPU_GEMM_N : CEIL_GEMM_N, CEIL_REPS, &s->gemm_rate,
 		                 &used) ||
-		    sb_copy_rate(NULL, CEIL_COPY_BYTES, CEIL_REPS, &s->copy_rate))
+		    sb_copy_rate(stream, stream ? CEIL_GPU_COPY_BYTES : CEIL_COPY_BYTES, CEIL_REPS,
+		                 &s->copy_rate))
 			s->gemm_rate = s->copy_rate = 0;
 	}
 	free(s->hist);
@@ -297,6 +360,9 @@ static void slot_free(struct slots *sl, long id)
 			sl->id[i] = -1;
 }
 
+static int host_step(struct infer *s, struct sb_comm *tp, const struct sb_model_req *r, int n,
+                     struct sb_model_times *t);
+
 /* Run one planned step on this replica (every rank of its group): the model's real work, or on
  * a virtual clock its deterministic cost. The plan is {n, then slot, ctx, ntok per request}. */
 static int run_step(struct sb_ctx *x, const long long *plan, double *t_ar)
@@ -316,22 +382,21 @@ static int run_step(struct sb_ctx *x, const long long *plan, double *t_ar)
 		c->be->spend(c, s->step_a + s->step_b * (double)tokens);
 		return 0;
 	}
-	size_t need = (size_t)tokens * (size_t)s->shape.hidden;
-	if (need > s->capx) {
-		float *p = realloc(s->x, need * sizeof *p);
-		if (!p)
-			return SB_ENOMEM;
-		s->x = p;
-		s->capx = need;
-	}
-	sb_model_input(&s->shape, r, n, s->cf.seed, s->x);
 	struct sb_model_times t = {0, 0, 0};
-	int rc = sb_model_step(&s->model, s->T > 1 ? &s->tp : NULL, r, n, s->x, &t);
+	struct sb_comm *tp = s->T > 1 ? &s->tp : NULL;
+	int rc;
+#ifdef SB_HAVE_CUDA
+	if (s->gm)
+		rc = sb_model_gpu_step(s->gm, tp, r, n, &t); /* its input made on the GPU */
+	else
+#endif
+		rc = host_step(s, tp, r, n, &t);
 	*t_ar = t.allreduce;
 	if (rc == 0 && x->timed && s->replica == 0 && (c->size == 1 || s->leader)) {
+		size_t elem = model_elem(c);
 		double f = sb_model_flops(&s->shape, s->T, r, n);
-		double b = sb_model_weight_bytes(&s->shape, s->T, 4) +
-		           sb_model_kv_bytes(&s->shape, s->T, r, n, 4);
+		double b = sb_model_weight_bytes(&s->shape, s->T, elem) +
+		           sb_model_kv_bytes(&s->shape, s->T, r, n, elem);
 		s->acc[F_FLOPS] += f;
 		s->acc[F_TOKENS] += (double)tokens;
 		s->acc[F_AR_ELEMS] += t.allreduce_elems;
@@ -340,6 +405,22 @@ static int run_step(struct sb_ctx *x, const long long *plan, double *t_ar)
 			s->acc[F_BOUND] += fmax(f / s->gemm_rate, b / s->copy_rate);
 	}
 	return rc;
+}
+
+/* The host model's step, on inputs made here. */
+static int host_step(struct infer *s, struct sb_comm *tp, const struct sb_model_req *r, int n,
+                     struct sb_model_times *t)
+{
+	size_t need = sb_model_tokens(r, n) * (size_t)s->shape.hidden;
+	if (need > s->capx) {
+		float *p = realloc(s->x, need * sizeof *p);
+		if (!p)
+			return SB_ENOMEM;
+		s->x = p;
+		s->capx = need;
+	}
+	sb_model_input(&s->shape, r, n, s->cf.seed, s->x);
+	return sb_model_step(&s->model, tp, r, n, s->x, t);
 }
 
 #define PLAN_MAX (1 + 3 * SB_INFER_MAX_BATCH)
@@ -843,8 +924,18 @@ static int infer_check(struct sb_ctx *x, const struct sb_point *pt, unsigned ite
 	int rc = 0;
 	if (s->replica >= 0 && !c->be->spend) {
 		double err = 0;
-		rc = sb_model_check(c->size == 1 ? c : &s->tp, &s->shape, s->cf.seed + iter,
-		                    s->B < 4 ? s->B : 4, 8, 3, &err);
+		int batch = s->B < 4 ? s->B : 4;
+		void *stream = model_stream(s, c);
+		if (stream) {
+#ifdef SB_HAVE_CUDA
+			rc = sb_model_gpu_check(tp_comm(s, c), &s->shape, s->cf.seed + iter, batch,
+			                        8, 3, stream, &err);
+#else
+			rc = SB_ENOTSUP;
+#endif
+		} else
+			rc = sb_model_check(tp_comm(s, c), &s->shape, s->cf.seed + iter, batch, 8,
+			                    3, &err);
 		if (rc == SB_ECHECK) {
 			sb_log_fault("infer: replica %d's sharded step differs from the unsharded "
 			             "one by %.3g of its largest value",
@@ -951,7 +1042,10 @@ static int infer_metrics(struct sb_ctx *x, const struct sb_point *pt, const stru
 	                    x->comm->be->spend
 	                        ? json_pack("{s:s,s:f,s:f}", "kind", "virtual cost", "per_step",
 	                                    s->step_a, "per_token", s->step_b)
-	                        : json_pack("{s:s,s:i,s:i,s:i,s:i}", "kind", "float32 OpenBLAS",
+	                        : json_pack("{s:s,s:i,s:i,s:i,s:i}", "kind",
+	                                    model_elem(x->comm) == 2
+	                                        ? "bf16 cuBLAS, float32 accumulation"
+	                                        : "float32 OpenBLAS",
 	                                    "hidden", s->shape.hidden, "ffn", s->shape.ffn, "heads",
 	                                    s->shape.heads, "layers", s->shape.layers));
 	x->detail = json_pack("{s:o}", "infer", d);
@@ -963,8 +1057,7 @@ static void infer_teardown(struct sb_ctx *x)
 	struct infer *s = x->state;
 	if (!s)
 		return;
-	if (s->have_model)
-		sb_model_free(&s->model);
+	model_free(s);
 	if (s->have_tp)
 		sb_comm_free(&s->tp);
 	for (int j = 0; j < S_COUNT; j++)
@@ -973,6 +1066,49 @@ static void infer_teardown(struct sb_ctx *x)
 	free(s->x);
 	free(s);
 	x->state = NULL;
+}
+
+/* A serving rank's model memory for pt with `layers` layers: its shard's weights and KV cache
+ * (B slots of the longest prompt and output), the step's scratch (the largest prefill: B
+ * prompts, activations of H, 3H/T, H/T, F/T and H wide, and one request's attention scores),
+ * and with -c the unsharded model the check runs beside it on the group's first rank. */
+static double model_need(struct sb_ctx *x, const struct sb_point *pt, int layers)
+{
+	struct infer *s = x->state;
+	struct sb_infer_len pl;
+	point_prompt(pt, &pl);
+	struct sb_model_shape sh = s->shape;
+	sh.layers = layers;
+	double T = (double)sb_param_int(pt, "tp"), B = (double)sb_param_int(pt, "batch");
+	double ctx = pl.b + s->cf.output.b, H = sh.hidden, F = sh.ffn;
+	double elem = (double)model_elem(x->comm);
+	double need = sb_model_weight_bytes(&sh, (int)T, (size_t)elem) +
+	              layers * B * 2 * ctx * (H / T) * elem;
+	need += 4 * (B * pl.b * (2 * H + 4 * H / T + F / T) + pl.b * ctx);
+	if (sb_arg_given(x->args, "check"))
+		need += sb_model_weight_bytes(&sh, 1, (size_t)elem);
+	return need;
+}
+
+static size_t infer_mem_need(struct sb_ctx *x, const struct sb_point *pt)
+{
+	struct infer *s = x->state;
+	return x->comm->be->spend ? 0 : (size_t)model_need(x, pt, s->shape.layers);
+}
+
+static void infer_mem_hint(struct sb_ctx *x, const struct sb_point *pt, double limit, char *buf,
+                           size_t len)
+{
+	struct infer *s = x->state;
+	int fit = 0;
+	for (int l = 1; l <= s->shape.layers && model_need(x, pt, l) <= limit; l++)
+		fit = l;
+	if (fit)
+		snprintf(buf, len, "--layers %d fits (of %d)", fit, s->shape.layers);
+	else
+		snprintf(buf, len,
+		         "not even one layer fits: a smaller --batch or fewer tokens, or a larger "
+		         "--tp");
 }
 
 static const struct sb_column infer_columns[] = {
@@ -1000,4 +1136,6 @@ const struct sb_bench sb_bench_infer = {
     .check = infer_check,
     .metrics = infer_metrics,
     .teardown = infer_teardown,
+    .mem_need = infer_mem_need,
+    .mem_hint = infer_mem_hint,
 };

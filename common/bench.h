@@ -123,6 +123,10 @@ struct sb_bench {
 	 * library's temporaries), so the largest point is checked against memory before the
 	 * run starts. NULL: not checked. */
 	size_t (*mem_need)(struct sb_ctx *x, const struct sb_point *pt);
+	/* Optional: what would fit when pt needs more than limit bytes a rank, for the message
+	 * (a benchmark whose points are not sizes: infer's layers); NULL: the largest size. */
+	void (*mem_hint)(struct sb_ctx *x, const struct sb_point *pt, double limit, char *buf,
+	                 size_t len);
 };
 
 /* The explicit list of benchmarks, NULL-terminated (benchmarks/list.c). */

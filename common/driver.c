@@ -934,7 +934,9 @@ int sb_driver_check_memory(const struct sb_bench *b, struct sb_comm *c, const st
 		                 b->name, pts[worst].label, human(worst_need, n1, sizeof n1),
 		                 human(limit, n2, sizeof n2), where);
 		if (w > 0 && (size_t)w < errlen) {
-			if (have_fit)
+			if (b->mem_hint)
+				b->mem_hint(&x, &pts[worst], limit, err + w, errlen - (size_t)w);
+			else if (have_fit)
 				snprintf(err + w, errlen - (size_t)w,
 				         "the largest size that fits is %s (-e %s)",
 				         human((double)fits, n1, sizeof n1),

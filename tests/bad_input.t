@@ -43,6 +43,7 @@ cases=(
 	"2|--model 13b: unknown|infer --model 13b"
 	"2|--slo-ttft-ms 0|infer --slo-ttft-ms 0"
 	"2|LO <= HI|infer --prompt-tokens 9-3"
+	"2|not even one layer fits|infer --model 70b --batch 256 --prompt-tokens 1000000"
 	"2|'--bogus'|topo --bogus"
 	"2|'wide' is not one of text|topo --format wide"
 )
