@@ -21,7 +21,9 @@ int main(void)
 }
 #else
 #include "../benchmarks/infer_gpu.h"
+#include "gemm.h"
 #include "gpu.h"
+#include "timer.h"
 
 #define PLAN 36
 #define TOL 3e-2
@@ -260,6 +262,74 @@ static void check_fake(void)
 	fake->fini(&w);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* The GPU performance figures of issue 12, diagnostics only (a test asserts behaviour, not
+ * speed): an 8b-shaped model of SB_TIMING_LAYERS layers (default 4) in bf16 on this GPU;
+ * decode steps of batch 8 at context 1024 against the memory-bandwidth bound (weights and KV
+ * bytes / the device copy bandwidth measured here; goal within 1.25x), and a prefill of 2048
+ * tokens against the cuBLAS bf16 rate measured here (goal at least 60%). */
+static void timing(void)
+{
+	double bw = 0, peak = 0;
+	int used = 0;
+	if (sb_gemm_peak(stream, SB_GEMM_BF16, 8192, 5, &peak, &used) ||
+	    sb_copy_rate(stream, (size_t)1 << 30, 5, &bw) || !(bw > 0) || !(peak > 0)) {
+		tap_diag("timing: no ceilings measured");
+		return;
+	}
+	const char *e = getenv("SB_TIMING_LAYERS");
+	struct sb_model_shape s;
+	sb_model_preset("8b", &s);
+	s.layers = e && atoi(e) > 0 ? atoi(e) : 4;
+	enum { B = 8, CTX = 1024, PRE = 2048, REPS = 51 };
+	struct sb_model_gpu *g = NULL;
+	if (sb_model_gpu_init(&g, &s, 1, 0, B + 1, PRE + 8, 1, stream)) {
+		tap_diag("timing: no room for the 8b-shaped model of %d layers", s.layers);
+		return;
+	}
+	tap_diag("cuBLAS bf16 %dx%dx%d: %.1f TFLOP/s; device copy %.0f GB/s (r+w)", used, used,
+	         used, peak / 1e12, bw / 1e9);
+	struct sb_model_req r[B];
+	for (int i = 0; i < B; i++)
+		r[i] = (struct sb_model_req){i, 0, CTX};
+	for (int i = 0; i < B; i++) /* one prompt at a time: the scratch stays small */
+		sb_model_gpu_step(g, NULL, &r[i], 1, NULL);
+	for (int i = 0; i < B; i++)
+		r[i] = (struct sb_model_req){i, CTX, 1};
+	double t[REPS];
+	for (int k = 0; k < REPS; k++) {
+		double t0 = sb_now();
+		sb_model_gpu_step(g, NULL, r, B, NULL); /* waits for the stream */
+		t[k] = sb_now() - t0;
+	}
+	qsort(t, REPS, sizeof *t, cmp_double);
+	double by = sb_model_weight_bytes(&s, 1, 2) + sb_model_kv_bytes(&s, 1, r, B, 2);
+	tap_diag("8b x %d layers, decode B=%d ctx=%d: %.1f us/step (min %.1f), %.0f GB/s; "
+	         "bytes / copy bandwidth %.1f us: %.2fx (goal 1.25x)",
+	         s.layers, B, CTX, t[REPS / 2] * 1e6, t[0] * 1e6, by / t[REPS / 2] / 1e9,
+	         by / bw * 1e6, t[REPS / 2] / (by / bw));
+	struct sb_model_req p = {B, 0, PRE};
+	double tp[5];
+	for (int k = 0; k < 5; k++) {
+		p.ctx = 0; /* the slot afresh each time */
+		double t0 = sb_now();
+		sb_model_gpu_step(g, NULL, &p, 1, NULL);
+		tp[k] = sb_now() - t0;
+	}
+	qsort(tp, 5, sizeof *tp, cmp_double);
+	double fl = sb_model_flops(&s, 1, &p, 1);
+	tap_diag("8b x %d layers, prefill %d tokens: %.2f ms (min %.2f), %.1f TFLOP/s: %.0f%% of "
+	         "the cuBLAS rate (goal 60%%)",
+	         s.layers, PRE, tp[2] * 1e3, tp[0] * 1e3, fl / tp[2] / 1e12,
+	         100 * fl / tp[2] / peak);
+	sb_model_gpu_free(g);
+}
+
 int main(void)
 {
 	char why[256];
@@ -274,6 +344,7 @@ int main(void)
 	check_long();
 	check_8b_layer();
 	check_fake();
+	timing();
 	sb_gpu_stream_destroy(stream);
 	return tap_done();
 }
