@@ -846,8 +846,10 @@ int sb_driver_run(const struct sb_bench *b, struct sb_comm *c, const struct sb_a
 	}
 	if (m.progress && c->rank == 0)
 		progress(b, 0, 0, 0, 1);
-	/* Drift: the first point measured, again, now that the sweep is over. */
-	if (rc == 0 && npts > 0 && !m.iters) {
+	/* Drift: the first point measured, again, now that the sweep is over. Not for a benchmark
+	 * whose point is one long run (validity by duration: one sample, no interval to set
+	 * against another, and measuring it again would double the run). */
+	if (rc == 0 && npts > 0 && !m.iters && b->validity.kind != SB_VALID_DURATION) {
 		struct sb_drift d;
 		sb_watchdog_arm(pts[ifirst].label, m.timeout);
 		if ((rc = drift_check(b, &x, &pts[ifirst], &mr, &first, &d))) {
