@@ -135,6 +135,7 @@ static int infer_setup(struct sb_ctx *x)
 	for (int j = 0; j < S_COUNT; j++)
 		sb_series_init(&s->s[j], names[j], "s");
 	s->s[S_TTFT].values = s->s[S_TPOT].values = 1; /* for compare */
+	s->s[S_TPOT].optional = s->s[S_ITL].optional = 1; /* none from one-token requests */
 	fake_cost(&s->step_a, &s->step_b); /* checked by infer_validate */
 	x->series = s->s;
 	x->nseries = S_COUNT;

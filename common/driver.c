@@ -419,9 +419,12 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 			break;
 		}
 		if (b->validity.kind == SB_VALID_DURATION) {
-			/* Enough time, and enough values of every series over all ranks. */
+			/* Enough time, and enough values of every series over all ranks (but the
+			 * optional ones). */
 			long long least = x->nseries ? LLONG_MAX : 0;
 			for (size_t j = 0; j < x->nseries && least; j++) {
+				if (x->series[j].optional) /* the same on every rank */
+					continue;
 				long long cnt = (long long)x->series[j].n;
 				if ((rc = sb_ctl_sum(c, &cnt, 1)))
 					goto fail;

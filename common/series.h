@@ -16,6 +16,7 @@ struct sb_series {
 	const char *name; /* record key; a string that outlives the series */
 	const char *unit; /* "s", "B/s", "1" */
 	int internal; /* gathered for the benchmark, not written to the record (timestamps) */
+	int optional; /* may stay empty (TPOT of one-token requests): not counted for validity */
 	int values; /* its values always in the record, not with --series-samples only: one per
 	               request, what `scalebench-report compare` tests (infer's TTFT, TPOT) */
 	double *v;

@@ -5,7 +5,7 @@
 # whose all-reduces take a share of the step.
 . "$(dirname "$0")/lib.sh"
 [ -x "$SB" ] || skip_all "no scalebench at $SB (set SB_BUILD)"
-plan 16
+plan 17
 
 point() { jq -c -s '[.[] | select(.type == "point")][0]' "$(runfile_in "$1")"; }
 
@@ -69,6 +69,12 @@ ok "$(awk -v a="$e1" -v b="$e4" 'BEGIN { print !(b > 2 * a) }')" \
 is "$(point "$TMP/dl" | jq -c '[.series.ttft.summary.min, .series.ttft.summary.max,
 	.params.prompt_tokens]')" '[0.000116,0.001124,"8/512"]' \
 	"prompt lengths drawn from a list: TTFTs of 8 and 512 tokens"
+
+# One-token requests have no TPOT nor inter-token gaps: the point is still one serving run.
+"$SB" infer --backend fake --concurrency 4 --output-tokens 1 --requests 40 -w 1 \
+	--out "$TMP/one" >/dev/null 2>&1
+is "$(point "$TMP/one" | jq -c '[(.samples | length), .series.tpot.n, .series.ttft.n]')" \
+	'[1,0,40]' "output 1: one serving run, TPOT empty, every TTFT"
 
 # MPI: rank 0 generates, ranks 1-2 serve (2 replicas), then one replica of T=2.
 command -v "${MPIRUN:-mpirun}" >/dev/null || {
