@@ -2,6 +2,7 @@
 #include "rng.h"
 
 #include "error.h"
+#include "power.h"
 #include "report.h"
 #include "timer.h"
 #include "watchdog.h"
@@ -317,6 +318,9 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 	int rc;
 	memset(r, 0, sizeof *r);
 	r->point = pt;
+	/* Board power over the timed span, on backends with a GPU (power.h). */
+	int metered = (be->caps & SB_CAP_DEVICE_MEM) != 0;
+	struct sb_power_span ps = {.on = 0};
 	for (size_t j = 0; j < x->nseries; j++)
 		sb_series_reset(&x->series[j]);
 
@@ -383,6 +387,8 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 	size_t k = m->iters ? m->iters : b->validity.kind == SB_VALID_DURATION ? 1 : 16;
 	if (k > m->max_iters)
 		k = m->max_iters;
+	if (metered)
+		sb_power_begin(&ps, c);
 	double t_start = sb_comm_now(c);
 	for (;;) {
 		if (r->n + k > cap) {
@@ -473,6 +479,17 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 		if (r->n + k > m->max_iters)
 			k = m->max_iters - r->n;
 	}
+	if (metered) {
+		/* Every operation the span ran (the energy of all of them is in it): per sample,
+		 * the one step, or async_sample's latency one, K pipelined and the events'. */
+		double per = 1;
+		if (tm.piped)
+			per += (double)tm.K;
+		if (tm.events)
+			per += latency || !tm.piped ? 1 : (double)held(tm.K);
+		if ((rc = sb_power_end(&ps, c, per * (double)r->n, &r->power)))
+			goto fail;
+	}
 	if (tm.async && tm.events) {
 		sb_stats_summarize(dsamples, r->n, scratch, &r->dev_summary);
 		floor_ci(&r->dev_summary,
@@ -493,6 +510,7 @@ int sb_driver_measure(const struct sb_bench *b, struct sb_ctx *x, const struct s
 	r->samples = samples;
 	return 0;
 fail:
+	sb_power_abandon(&ps);
 	free(samples);
 	free(scratch);
 	free(batch);
@@ -544,6 +562,7 @@ struct pool {
 	double *v[3]; /* headline, device events, the other timing */
 	size_t n, cap;
 	struct sb_round *rounds;
+	struct sb_power power; /* the rounds' together */
 };
 
 static int pool_add(struct pool *p, const struct sb_point_result *r, int round, int order)
@@ -562,6 +581,7 @@ static int pool_add(struct pool *p, const struct sb_point_result *r, int round, 
 		if (src[s])
 			memcpy(p->v[s] + p->n, src[s], r->n * sizeof *src[s]);
 	p->n += r->n;
+	sb_power_merge(&p->power, &r->power);
 	const struct sb_summary *su = &r->summary;
 	p->rounds[round] = (struct sb_round){.n = r->n,
 	                                     .median = su->median,
@@ -625,6 +645,7 @@ static int pool_finish(struct pool *p, struct sb_point_result *r, const struct s
 		}
 	r->rounds = p->rounds;
 	r->nrounds = (size_t)nrounds;
+	r->power = p->power;
 	p->rounds = NULL;
 	return 0;
 }

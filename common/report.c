@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include "power.h"
 #include "series.h"
 
 #include "build_info.h"
@@ -419,6 +420,10 @@ json_t *sb_point_record(const struct sb_bench *b, struct sb_comm *c, const struc
 	                                : r->wrong          ? "failed"
 	                                                    : "ok"));
 	json_object_set_new(rec, "check", chk);
+	/* GPU backends with a meter: board power over the timed span (power.h). */
+	json_t *pw = sb_power_json(&r->power);
+	if (pw)
+		json_object_set_new(rec, "power", pw);
 	if (r->series)
 		json_object_set(rec, "series", r->series);
 	/* The benchmark's own fields (a pipeline's boundaries and compute). */
@@ -469,6 +474,8 @@ json_t *sb_run_record(const char *run_id, const char *command, int argc, char **
 	json_object_set_new(prov, "ranks", json_integer(c->size));
 	if (c->be->describe)
 		c->be->describe(c, prov);
+	if (c->be->caps & SB_CAP_DEVICE_MEM) /* whether points will have power, and why not */
+		sb_power_describe(c, prov);
 	char hv[32];
 	unsigned v = hwloc_get_api_version();
 	snprintf(hv, sizeof hv, "%u.%u.%u", v >> 16, (v >> 8) & 0xff, v & 0xff);

@@ -94,6 +94,21 @@ struct sb_drift {
 /* A self-timed benchmark's duration-and-count rule was met (struct sb_validity). */
 #define SB_STOP_DURATION "min-duration"
 
+/* Board power over a point's timed span, all GPUs together (power.h: GPU backends with a
+ * meter). source[0] == 0: none was measured and the record has no power field; the figures are
+ * NAN where they could not be had (note says why). */
+struct sb_power {
+	char source[64]; /* "nvml energy counter", "nvml power samples" */
+	const char *note; /* a caveat for the record (a static string), or NULL */
+	double watts_mean; /* W per GPU: the mean over GPUs of joules / seconds */
+	double watts_max; /* the largest power sample, NAN with the energy counter */
+	double joules; /* every GPU's energy over its span, summed */
+	double joules_per_op; /* joules / ops */
+	double seconds; /* the span: the longest of the GPUs' */
+	double ops; /* operations run in the span (every timing's: latency, pipelined, events) */
+	int gpus; /* distinct GPUs measured (ranks sharing one count it once) */
+};
+
 struct sb_point_result {
 	const struct sb_point *point;
 	double *samples; /* per-iteration times in seconds, max over ranks, in order */
@@ -120,6 +135,7 @@ struct sb_point_result {
 	json_t *series; /* its series' summaries by name (rank 0), or NULL */
 	size_t checks_done;
 	long long wrong; /* wrong elements over all ranks and check iterations */
+	struct sb_power power; /* GPU backends: board power over the timed span (rank 0) */
 };
 
 /* Free what a measured result holds (samples, rounds, detail). */
