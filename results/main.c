@@ -9,14 +9,21 @@
  *   scalebench-report history [--db FILE] [--benchmark B] [--config TEXT] [--machine M]
  *                     [--software TEXT] [--since T] [--until T] [--format F]
  *   scalebench-report import FILE [-o RUN]
+ *   scalebench-report model RUN... [--format F] [--split BYTES] [--boot N] [--seed S]
+ *                     [--algo NAME] [-o FILE]
+ *   scalebench-report claims RUN... [--claims FILE] [--format text|md|csv|html] [-o FILE]
+ *   scalebench-report report RUN... [-o FILE.html] [--claims FILE]
  *
  * Exit status (common/error.h): SB_EXIT_OK 0 fine (compare: no regression), SB_EXIT_REGRESSION 1
  * compare found a regression, SB_EXIT_BAD_INPUT 2 bad input (command line, run files, logs, a
  * file that is not a history database), SB_EXIT_FAULT 3 the database or an output could not be
  * written, or memory ran out. */
+#include "claims.h"
 #include "compare.h"
 #include "db.h"
 #include "import.h"
+#include "model.h"
+#include "report.h"
 #include "runread.h"
 #include "show.h"
 #include "table.h"
@@ -48,6 +55,17 @@ static const char usage[] =
     "                                     runs in the history\n"
     "  import FILE [-o RUN]               nccl-tests (text or -J JSON) or OSU Micro-Benchmarks\n"
     "                                     output as a run file\n"
+    "  model RUN... [--format F] [--split BYTES] [--boot N] [--seed S] [--algo NAME] [-o FILE]\n"
+    "                                     alpha-beta(-gamma) cost models of the all-reduce,\n"
+    "                                     send/recv and handoff points, and their\n"
+    "                                     extrapolation to 1e3..1e6 ranks\n"
+    "  claims RUN... [--claims FILE] [--format md|csv|html|text] [-o FILE]\n"
+    "                                     a verdict per scaling claim (default claims file:\n"
+    "                                     results/claims/claims.json); exit 0 whatever the\n"
+    "                                     verdicts\n"
+    "  report RUN... [-o FILE.html] [--claims FILE]\n"
+    "                                     one self-contained HTML page: runs, claims, cost\n"
+    "                                     model with plots, benchmark tables\n"
     "RUN: a scalebench run file (JSON Lines); show and compare also read what import reads.\n";
 
 static int bad(const char *fmt, const char *a)
@@ -105,21 +123,42 @@ static int load(const char *path, struct sbr_run *r, char *err, size_t errlen)
 	return rc;
 }
 
-static int load_all(char **paths, size_t n, struct sbr_run **out, char *err, size_t errlen)
+/* Run files given on the command line, read all or none, and pointers to them (what show,
+ * claims, model and report take). */
+struct loaded {
+	struct sbr_run *runs;
+	struct sbr_run **rp;
+	size_t n;
+};
+
+static void loaded_free(struct loaded *l)
 {
-	struct sbr_run *runs = calloc(n ? n : 1, sizeof *runs);
-	if (!runs)
+	for (size_t i = 0; l->runs && i < l->n; i++)
+		sbr_run_free(&l->runs[i]);
+	free(l->runs);
+	free(l->rp);
+	memset(l, 0, sizeof *l);
+}
+
+static int load_all(char **paths, size_t n, struct loaded *l, char *err, size_t errlen)
+{
+	memset(l, 0, sizeof *l);
+	l->runs = calloc(n ? n : 1, sizeof *l->runs);
+	l->rp = calloc(n ? n : 1, sizeof *l->rp);
+	if (!l->runs || !l->rp) {
+		loaded_free(l);
 		return SB_ENOMEM;
+	}
 	for (size_t i = 0; i < n; i++) {
-		int rc = load(paths[i], &runs[i], err, errlen);
+		int rc = load(paths[i], &l->runs[i], err, errlen);
 		if (rc) {
-			while (i--)
-				sbr_run_free(&runs[i]);
-			free(runs);
+			l->n = i;
+			loaded_free(l);
 			return rc;
 		}
+		l->rp[i] = &l->runs[i];
 	}
-	*out = runs;
+	l->n = n;
 	return 0;
 }
 
@@ -169,6 +208,11 @@ enum {
 	OPT_SINCE,
 	OPT_UNTIL,
 	OPT_SERIES,
+	OPT_CLAIMS,
+	OPT_SPLIT,
+	OPT_BOOT,
+	OPT_SEED,
+	OPT_ALGO,
 };
 
 struct cli {
@@ -177,6 +221,8 @@ struct cli {
 	int history, changes_only;
 	double alpha, threshold;
 	enum sbr_format fmt;
+	const char *claims; /* claims, report: --claims FILE; NULL: the shipped one */
+	struct sbr_model_opts mo; /* model: --split, --boot, --seed, --algo */
 };
 
 static double number(const char *s, const char *opt, int *ok)
@@ -189,6 +235,24 @@ static double number(const char *s, const char *opt, int *ok)
 		*ok = 0;
 	}
 	return v;
+}
+
+/* A size in bytes, with K/M/G (2^10, 2^20, 2^30) as scalebench takes them; -1 when it is not
+ * one above 0. */
+static double model_size(const char *s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || errno || !isfinite(v))
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		v *= 1024, end++;
+	else if (*end == 'M' || *end == 'm')
+		v *= 1048576, end++;
+	else if (*end == 'G' || *end == 'g')
+		v *= 1073741824.0, end++;
+	return *end || !(v > 0) || v > 1e15 ? -1 : v;
 }
 
 /* Options of every command; each command refuses the ones it has no use for. */
@@ -209,11 +273,20 @@ static int parse(int argc, char **argv, const char *allowed, struct cli *o)
 	    {"since", required_argument, NULL, OPT_SINCE},
 	    {"until", required_argument, NULL, OPT_UNTIL},
 	    {"series", required_argument, NULL, OPT_SERIES},
+	    {"claims", required_argument, NULL, OPT_CLAIMS},
+	    {"split", required_argument, NULL, OPT_SPLIT},
+	    {"boot", required_argument, NULL, OPT_BOOT},
+	    {"seed", required_argument, NULL, OPT_SEED},
+	    {"algo", required_argument, NULL, OPT_ALGO},
 	    {"output", required_argument, NULL, 'o'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	*o = (struct cli){.db = SBR_DB_DEFAULT, .alpha = 0.01, .threshold = 0.05, .fmt = SBR_TEXT};
+	*o = (struct cli){.db = SBR_DB_DEFAULT,
+	                  .alpha = 0.01,
+	                  .threshold = 0.05,
+	                  .fmt = SBR_TEXT,
+	                  .mo = {.algo = -1}};
 	int c, ok = 1, idx = 0;
 	opterr = 0;
 	optind = 2;
@@ -298,6 +371,51 @@ static int parse(int argc, char **argv, const char *allowed, struct cli *o)
 			break;
 		case OPT_SERIES:
 			o->series = optarg;
+			break;
+		case OPT_CLAIMS:
+			o->claims = optarg;
+			break;
+		case OPT_SPLIT:
+			if ((o->mo.split = model_size(optarg)) < 0) {
+				bad("--split %s: a size in bytes above 0 (K, M, G allowed)",
+				    optarg);
+				ok = 0;
+			}
+			break;
+		case OPT_BOOT: {
+			double v = number(optarg, "--boot", &ok);
+			if (ok && (v < 20 || v > 100000 || v != floor(v))) {
+				bad("--boot %s: a number of replicates from 20 to 100000", optarg);
+				ok = 0;
+			}
+			o->mo.boot = (int)v;
+			break;
+		}
+		case OPT_SEED: {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (end == optarg || *end || errno || *optarg == '-') {
+				bad("--seed %s: a non-negative integer", optarg);
+				ok = 0;
+			}
+			o->mo.seed = v;
+			break;
+		}
+		case OPT_ALGO:
+			o->mo.algo = -2;
+			for (int a = 0; a < SBR_P2P; a++)
+				if (strcmp(optarg, sbr_algo_name((enum sbr_algo)a)) == 0)
+					o->mo.algo = a;
+			if (strcmp(optarg, "auto") == 0)
+				o->mo.algo = -1;
+			if (o->mo.algo == -2) {
+				bad("--algo %s: one of ring, recursive-doubling, rabenseifner, "
+				    "tree, "
+				    "auto",
+				    optarg);
+				ok = 0;
+			}
 			break;
 		case 'o':
 			o->out = optarg;
@@ -524,37 +642,65 @@ static int cmd_compare(int argc, char **argv)
 static int cmd_show(int argc, char **argv)
 {
 	struct cli o;
+	struct loaded l;
+	char err[1024] = "";
 	int first = parse(argc, argv, "format o", &o);
 	if (first < 0)
 		return SB_EXIT_BAD_INPUT;
 	if (first >= argc)
 		return bad("%s needs run files", "show");
-	char err[1024] = "";
-	size_t n = (size_t)(argc - first);
-	struct sbr_run *runs = NULL;
-	int rc = load_all(argv + first, n, &runs, err, sizeof err);
+	int rc = load_all(argv + first, (size_t)(argc - first), &l, err, sizeof err);
 	if (rc)
 		return report(rc, err);
-	struct sbr_run **rp = malloc(n * sizeof *rp);
 	int status = SB_EXIT_OK;
-	FILE *out = NULL;
-	if (!rp)
-		rc = SB_ENOMEM;
-	else if (!(out = open_out(o.out)))
+	FILE *out = open_out(o.out);
+	if (!out)
 		status = SB_EXIT_FAULT;
-	for (size_t i = 0; rp && i < n; i++)
-		rp[i] = &runs[i];
-	if (rc == 0 && out) {
-		rc = sbr_show(rp, n, o.fmt, out, err, sizeof err);
+	else {
+		rc = sbr_show(l.rp, l.n, o.fmt, out, err, sizeof err);
 		status = close_out(out, o.out);
 	}
-	for (size_t i = 0; i < n; i++)
-		sbr_run_free(&runs[i]);
-	free(runs);
-	free(rp);
+	loaded_free(&l);
+	return rc ? report(rc, err) : status;
+}
+
+/* The page is made in memory and written once it is whole: a claims file that cannot be read
+ * leaves no half page behind. */
+static int cmd_report(int argc, char **argv)
+{
+	struct cli o;
+	struct loaded l;
+	char err[1024] = "";
+	int first = parse(argc, argv, "claims o", &o);
+	if (first < 0)
+		return SB_EXIT_BAD_INPUT;
+	if (first >= argc)
+		return bad("%s needs run files", "report");
+	int rc = load_all(argv + first, (size_t)(argc - first), &l, err, sizeof err);
 	if (rc)
 		return report(rc, err);
-	return status;
+	char *page = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&page, &len);
+	if (!mem)
+		rc = SB_ENOMEM;
+	if (rc == 0)
+		rc = sbr_report(l.rp, l.n, o.claims, mem, err, sizeof err);
+	if (mem && fclose(mem) != 0 && rc == 0)
+		rc = SB_ENOMEM;
+	int status = SB_EXIT_OK;
+	if (rc == 0) {
+		FILE *out = open_out(o.out);
+		if (!out) {
+			status = SB_EXIT_FAULT;
+		} else {
+			fwrite(page, 1, len, out);
+			status = close_out(out, o.out);
+		}
+	}
+	free(page);
+	loaded_free(&l);
+	return rc ? report(rc, err) : status;
 }
 
 static int cmd_history(int argc, char **argv)
@@ -657,6 +803,105 @@ static int cmd_import(int argc, char **argv)
 	return st;
 }
 
+/* Write to path (stdout for NULL) by writer, an HTML page around it for html; the exit
+ * status of the output, *rc the writer's code. */
+static int write_framed(const char *path, enum sbr_format fmt, const char *title,
+                        int (*writer)(FILE *out, enum sbr_format fmt, void *arg), void *arg,
+                        int *rc)
+{
+	FILE *out = open_out(path);
+	if (!out)
+		return SB_EXIT_FAULT;
+	if (fmt == SBR_HTML)
+		sbr_html_begin(out, title);
+	*rc = writer(out, fmt, arg);
+	if (fmt == SBR_HTML)
+		sbr_html_end(out);
+	return close_out(out, path);
+}
+
+struct claims_out {
+	const struct sbr_claim_result *res;
+	size_t n;
+};
+
+static int claims_writer(FILE *out, enum sbr_format fmt, void *arg)
+{
+	const struct claims_out *c = arg;
+	return sbr_claims_write(c->res, c->n, fmt, out);
+}
+
+static int model_writer(FILE *out, enum sbr_format fmt, void *arg)
+{
+	return sbr_model_write(arg, fmt, out);
+}
+
+/* A verdict per claim of the claims file from the runs (and the cost model fitted on them, for
+ * the extrapolated claims; none when they give it nothing to fit). A report: exit 0 whatever the
+ * verdicts; 2 for a bad claims file or run. */
+static int cmd_claims(int argc, char **argv)
+{
+	struct cli o;
+	struct loaded l;
+	char err[1024] = "";
+	int first = parse(argc, argv, "claims format o", &o);
+	if (first < 0)
+		return SB_EXIT_BAD_INPUT;
+	if (first >= argc)
+		return bad("%s needs run files", "claims");
+	struct sbr_claims cl;
+	int rc =
+	    sbr_claims_load(o.claims ? o.claims : sbr_claims_default_path(), &cl, err, sizeof err);
+	if (rc)
+		return report(rc, err);
+	if ((rc = load_all(argv + first, (size_t)(argc - first), &l, err, sizeof err))) {
+		sbr_claims_free(&cl);
+		return report(rc, err);
+	}
+	struct sbr_claim_result *res = NULL;
+	struct sbr_model model;
+	int status = SB_EXIT_OK;
+	/* No model (no point it can use) is no error: those claims get NO_MEASUREMENT. */
+	char merr[512];
+	int mrc = sbr_model_build(l.rp, l.n, &o.mo, &model, merr, sizeof merr);
+	rc = mrc == SB_ENOMEM ? mrc : 0;
+	if (rc == 0)
+		rc = sbr_claims_evaluate(&cl, l.rp, l.n, mrc == 0 ? &model : NULL, &res);
+	if (rc == 0)
+		status = write_framed(o.out, o.fmt, "scalebench claims", claims_writer,
+		                      &(struct claims_out){res, cl.n}, &rc);
+	free(res);
+	if (mrc == 0)
+		sbr_model_free(&model);
+	sbr_claims_free(&cl);
+	loaded_free(&l);
+	return rc ? report(rc, err) : status;
+}
+
+static int cmd_model(int argc, char **argv)
+{
+	struct cli o;
+	struct loaded l;
+	char err[1024] = "";
+	int first = parse(argc, argv, "format split boot seed algo o", &o);
+	if (first < 0)
+		return SB_EXIT_BAD_INPUT;
+	if (first >= argc)
+		return bad("%s needs run files", "model");
+	int rc = load_all(argv + first, (size_t)(argc - first), &l, err, sizeof err);
+	if (rc)
+		return report(rc, err);
+	struct sbr_model m;
+	int status = SB_EXIT_OK;
+	if ((rc = sbr_model_build(l.rp, l.n, &o.mo, &m, err, sizeof err)) == 0) {
+		status =
+		    write_framed(o.out, o.fmt, "scalebench cost models", model_writer, &m, &rc);
+		sbr_model_free(&m);
+	}
+	loaded_free(&l);
+	return rc ? report(rc, err) : status;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -676,5 +921,11 @@ int main(int argc, char **argv)
 		return cmd_history(argc, argv);
 	if (strcmp(cmd, "import") == 0)
 		return cmd_import(argc, argv);
+	if (strcmp(cmd, "model") == 0)
+		return cmd_model(argc, argv);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(argc, argv);
+	if (strcmp(cmd, "claims") == 0)
+		return cmd_claims(argc, argv);
 	return bad("unknown command '%s'", cmd);
 }

@@ -1,5 +1,6 @@
 #include "show.h"
 
+#include "plot.h"
 #include "util.h"
 
 #include <math.h>
@@ -31,6 +32,17 @@ static int is_schedule(const struct sbr_point *p)
 static int is_infer(const struct sbr_point *p)
 {
 	return p->benchmark && strcmp(p->benchmark, "infer") == 0;
+}
+
+/* A run given twice (the same run id as an earlier one): that one's index + 1, else 0. Its
+ * numbers are the same numbers, so its lines would hide under the first run's without a word. */
+static size_t same_id(struct sbr_run *const *runs, size_t k)
+{
+	for (size_t j = 0; j < k; j++)
+		if (runs[j]->run_id && runs[k]->run_id &&
+		    strcmp(runs[j]->run_id, runs[k]->run_id) == 0)
+			return j + 1;
+	return 0;
 }
 
 /* Two infer points of one run that differ in one parameter alone (`free`: "batch" for the
@@ -82,7 +94,7 @@ static void series_title(char *buf, size_t len, const struct sbr_point *p)
 	}
 }
 
-static int overview(struct sbr_run *const *runs, size_t n, enum sbr_format fmt, FILE *out)
+int sbr_show_runs(struct sbr_run *const *runs, size_t n, enum sbr_format fmt, FILE *out)
 {
 	static const char *const head[] = {"run",    "run id",   "command", "start", "origin",
 	                                   "hosts",  "machine",  "class",   "ranks", "status",
@@ -127,16 +139,27 @@ static int overview(struct sbr_run *const *runs, size_t n, enum sbr_format fmt, 
 			*comma = '\0';
 		/* The run's drift check found the machine changed state during it: its figures
 		 * stand, but the status says so. */
-		char status[96];
+		char status[160];
 		json_int_t drifted = json_integer_value(json_object_get(r->end, "drifted"));
-		snprintf(status, sizeof status, "%s%s",
-		         r->complete ? r->status : "incomplete (no end record)",
-		         r->complete && drifted > 0 ? " (drift)" : "");
+		size_t dup = same_id(runs, i);
+		int sl = snprintf(status, sizeof status, "%s%s",
+		                  r->complete ? r->status : "incomplete (no end record)",
+		                  r->complete && drifted > 0 ? " (drift)" : "");
+		if (dup) {
+			snprintf(status + sl, sizeof status - (size_t)sl,
+			         "; same run id as R%zu: given twice?", dup);
+			fprintf(stderr,
+			        "scalebench-report: warning: R%zu has the same run id as R%zu: the "
+			        "same run given twice?\n",
+			        i + 1, dup);
+		}
 		const char *cells[] = {
 		    id,        r->run_id, r->command, r->start_time ? r->start_time : "",
 		    r->origin, hosts,     r->machine, r->machine_class,
 		    ranks,     status,    pts,        soft};
 		rc = sbr_table_add(&t, cells);
+		if (rc == 0 && dup)
+			sbr_table_mark(&t, t.nrows - 1);
 	}
 	if (rc == 0) {
 		if (fmt == SBR_HTML)
@@ -163,8 +186,68 @@ static const struct sbr_point *find(const struct sbr_run *r, const char *series,
 	return NULL;
 }
 
-/* One series: sizes down, runs across. */
-static int series(struct sbr_run *const *runs, size_t n, const struct sbr_point *first,
+/* A series' plots: time and bandwidth against size, one line per run, in the units of its
+ * table (us, GB/s). A run given twice is drawn dashed with open circles over the first, and the
+ * legend says so. ys and bw: ns values per run. */
+static int series_plots(struct sbr_run *const *runs, size_t n, size_t idx, const double *xs,
+                        const double *ys, const double *bw, size_t ns, const char *bwname,
+                        FILE *out)
+{
+	struct sbr_series *se = calloc(n, sizeof *se);
+	char(*names)[64] = calloc(n, sizeof *names);
+	int rc = 0;
+	if (!se || !names)
+		rc = SB_ENOMEM;
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		size_t dup = same_id(runs, k), has = 0;
+		for (size_t j = 0; j < ns; j++)
+			has += isfinite(ys[k * ns + j]);
+		if (dup)
+			snprintf(names[k], sizeof names[k], "R%zu (same run id as R%zu)", k + 1,
+			         dup);
+		else
+			snprintf(names[k], sizeof names[k], "R%zu", k + 1);
+		/* Colours follow the run from plot to plot; the legend lists the runs drawn. */
+		se[k] = (struct sbr_series){
+		    .name = has ? names[k] : NULL,
+		    .color = (int)k,
+		    .style = SBR_PLOT_POINTS | SBR_PLOT_LINE |
+		             (dup ? SBR_PLOT_DASHED | SBR_PLOT_HOLLOW : 0u),
+		    .x = xs,
+		    .y = ys + k * ns,
+		    .n = ns,
+		};
+	}
+	char id[48];
+	snprintf(id, sizeof id, "series-%zu-time", idx);
+	struct sbr_plot p = {
+	    .title = "time per iteration",
+	    .id = id,
+	    .x = {.label = "message size", .kind = SBR_AXIS_BYTES},
+	    .y = {.label = "time", .kind = SBR_AXIS_SECONDS, .unit = "us"},
+	    .series = se,
+	    .nseries = n,
+	};
+	if (rc == 0)
+		rc = sbr_plot_svg(out, &p);
+	if (rc == 0 && bwname) {
+		for (size_t k = 0; k < n; k++)
+			se[k].y = bw + k * ns;
+		snprintf(id, sizeof id, "series-%zu-%s", idx, bwname);
+		p.title = strcmp(bwname, "busbw") == 0   ? "bus bandwidth"
+		          : strcmp(bwname, "algbw") == 0 ? "algorithm bandwidth"
+		                                         : "bandwidth";
+		/* The axis is named as the table's columns are. */
+		p.y = (struct sbr_axis){.label = bwname, .kind = SBR_AXIS_RATE, .unit = "GB/s"};
+		rc = sbr_plot_svg(out, &p);
+	}
+	free(se);
+	free(names);
+	return rc;
+}
+
+/* One series: sizes down, runs across. idx: its place on the page (for the plots' ids). */
+static int series(struct sbr_run *const *runs, size_t n, const struct sbr_point *first, size_t idx,
                   enum sbr_format fmt, FILE *out)
 {
 	const char *series = first->series;
@@ -283,27 +366,8 @@ static int series(struct sbr_run *const *runs, size_t n, const struct sbr_point 
 			rc = sbr_table_set_note(&t, note);
 	}
 	if (rc == 0 && fmt == SBR_HTML) {
-		struct sbr_plot_line *lines = calloc(n, sizeof *lines);
-		char(*names)[24] = calloc(n, sizeof *names);
-		if (!lines || !names) {
-			rc = SB_ENOMEM;
-		} else {
-			sbr_html_heading(out, title);
-			for (size_t k = 0; k < n; k++) {
-				snprintf(names[k], sizeof names[k], "R%zu", k + 1);
-				lines[k] = (struct sbr_plot_line){names[k], xs, ys + k * ns, ns};
-			}
-			sbr_svg_plot(out, "time per iteration", "bytes", "seconds", lines, n, 1);
-			if (bwname) {
-				for (size_t k = 0; k < n; k++)
-					lines[k].y = bw + k * ns;
-				char yl[64];
-				snprintf(yl, sizeof yl, "%s (B/s)", bwname);
-				sbr_svg_plot(out, bwname, "bytes", yl, lines, n, 1);
-			}
-		}
-		free(lines);
-		free(names);
+		sbr_html_heading(out, title);
+		rc = series_plots(runs, n, idx, xs, ys, bw, ns, bwname, out);
 	}
 	if (rc == 0) {
 		rc = sbr_table_write(&t, out, fmt);
@@ -501,13 +565,10 @@ static int pipeline_summary(struct sbr_run *const *runs, size_t n, enum sbr_form
 	return rc;
 }
 
-int sbr_show(struct sbr_run *const *runs, size_t n, enum sbr_format fmt, FILE *out, char *err,
-             size_t errlen)
+int sbr_show_tables(struct sbr_run *const *runs, size_t n, enum sbr_format fmt, FILE *out)
 {
-	(void)err, (void)errlen;
-	if (fmt == SBR_HTML)
-		sbr_html_begin(out, n == 1 ? "scalebench run" : "scalebench runs side by side");
-	int rc = overview(runs, n, fmt, out);
+	int rc = 0;
+	size_t idx = 0;
 	/* Series in order of first appearance over the runs; a schedule's points are in the
 	 * pipeline summary instead. */
 	for (size_t k = 0; k < n && rc == 0; k++)
@@ -521,12 +582,24 @@ int sbr_show(struct sbr_run *const *runs, size_t n, enum sbr_format fmt, FILE *o
 				     ii++)
 					seen = strcmp(runs[kk]->pts[ii].series, p->series) == 0;
 			if (!seen)
-				rc = series(runs, n, p, fmt, out);
+				rc = series(runs, n, p, ++idx, fmt, out);
 		}
 	if (rc == 0)
 		rc = pipeline_summary(runs, n, fmt, out);
 	if (rc == 0)
 		rc = infer_summary(runs, n, fmt, out);
+	return rc;
+}
+
+int sbr_show(struct sbr_run *const *runs, size_t n, enum sbr_format fmt, FILE *out, char *err,
+             size_t errlen)
+{
+	(void)err, (void)errlen;
+	if (fmt == SBR_HTML)
+		sbr_html_begin(out, n == 1 ? "scalebench run" : "scalebench runs side by side");
+	int rc = sbr_show_runs(runs, n, fmt, out);
+	if (rc == 0)
+		rc = sbr_show_tables(runs, n, fmt, out);
 	if (fmt == SBR_HTML)
 		sbr_html_end(out);
 	return rc;

@@ -42,6 +42,7 @@ void sbr_table_free(struct sbr_table *t)
 	free(t->head);
 	free(t->cells);
 	free(t->right);
+	free(t->mark);
 	free(t->title);
 	free(t->note);
 	memset(t, 0, sizeof *t);
@@ -64,8 +65,13 @@ int sbr_table_add(struct sbr_table *t, const char *const *cells)
 		if (!v)
 			return SB_ENOMEM;
 		t->cells = v;
+		unsigned char *m = realloc(t->mark, nc);
+		if (!m)
+			return SB_ENOMEM;
+		t->mark = m;
 		t->cap = nc;
 	}
+	t->mark[t->nrows] = 0;
 	char **row = t->cells + t->nrows * t->ncols;
 	for (size_t i = 0; i < t->ncols; i++) {
 		row[i] = sbr_strdup(cells[i] ? cells[i] : "");
@@ -79,6 +85,12 @@ int sbr_table_add(struct sbr_table *t, const char *const *cells)
 	}
 	t->nrows++;
 	return 0;
+}
+
+void sbr_table_mark(struct sbr_table *t, size_t r)
+{
+	if (r < t->nrows)
+		t->mark[r] = 1;
 }
 
 int sbr_table_set_note(struct sbr_table *t, const char *note)
@@ -166,6 +178,22 @@ static void text_cell(FILE *f, const char *s, size_t width, int right)
 			fputc(' ', f);
 }
 
+/* Whether column i holds a word too long to keep whole (run ids, long host names, paths): in
+ * HTML such cells may break anywhere, so that the table can shrink to the page, while the
+ * others break between words only and keep "allreduce" in one piece. */
+static int long_word(const struct sbr_table *t, size_t i)
+{
+	for (size_t r = 0; r < t->nrows; r++) {
+		size_t run = 0;
+		for (const char *c = t->cells[r * t->ncols + i]; *c; c++) {
+			run = *c == ' ' || *c == '-' || *c == '/' || *c == ',' ? 0 : run + 1;
+			if (run > 16)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 int sbr_table_write(const struct sbr_table *t, FILE *f, enum sbr_format fmt)
 {
 	size_t nc = t->ncols;
@@ -219,7 +247,9 @@ int sbr_table_write(const struct sbr_table *t, FILE *f, enum sbr_format fmt)
 		}
 		break;
 	case SBR_HTML:
-		fputs("<table>\n", f);
+		/* The wrapper scrolls a table too wide for the page (many runs side by side)
+		 * instead of widening the page. */
+		fputs("<div class=\"tw\"><table>\n", f);
 		if (t->title) {
 			fputs("<caption>", f);
 			sbr_html_escape(f, t->title);
@@ -233,15 +263,18 @@ int sbr_table_write(const struct sbr_table *t, FILE *f, enum sbr_format fmt)
 		}
 		fputs("</tr></thead>\n<tbody>\n", f);
 		for (size_t r = 0; r < t->nrows; r++) {
-			fputs("<tr>", f);
+			fputs(t->mark[r] ? "<tr class=\"warn\">" : "<tr>", f);
 			for (size_t i = 0; i < nc; i++) {
-				fputs(t->right[i] ? "<td class=\"n\">" : "<td>", f);
+				fputs(t->right[i]       ? "<td class=\"n\">"
+				      : long_word(t, i) ? "<td class=\"w\">"
+				                        : "<td>",
+				      f);
 				sbr_html_escape(f, t->cells[r * nc + i]);
 				fputs("</td>", f);
 			}
 			fputs("</tr>\n", f);
 		}
-		fputs("</tbody></table>\n", f);
+		fputs("</tbody></table></div>\n", f);
 		if (t->note) {
 			fputs("<p class=\"note\">", f);
 			sbr_html_escape(f, t->note);
@@ -293,15 +326,26 @@ void sbr_html_begin(FILE *f, const char *title)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", f);
 	sbr_html_escape(f, title);
-	fputs("</title>\n<style>\n"
-	      "body{font-family:sans-serif;margin:1.5em;color:#222}\n"
-	      "table{border-collapse:collapse;margin:0.5em 0 1.5em}\n"
-	      "caption{text-align:left;font-weight:bold;padding:0.3em 0}\n"
-	      "th,td{border:1px solid #ccc;padding:0.2em 0.6em}\n"
-	      "th{background:#f0f0f0}\ntd.n{text-align:right;font-variant-numeric:tabular-nums}\n"
-	      "p.note{color:#555;font-size:90%}\nsvg{display:block;margin:0.5em 0 1.5em}\n"
-	      "</style>\n</head>\n<body>\n<h1>",
-	      f);
+	/* Cells with long words (run ids, timestamps) may break anywhere (td.w, see long_word),
+	 * which lets a table shrink to the page; numbers never break. Plots take the content
+	 * width up to their drawn size. */
+	fputs(
+	    "</title>\n<style>\n"
+	    "body{font-family:sans-serif;margin:1.5em auto;padding:0 1.5em;max-width:1400px;"
+	    "color:#222;line-height:1.35}\n"
+	    "h2{margin-top:1.6em;border-bottom:1px solid #ddd}\n"
+	    "div.tw{max-width:100%;overflow-x:auto;margin:0.5em 0 1.5em}\n"
+	    "table{border-collapse:collapse;font-size:0.875em}\n"
+	    "caption{text-align:left;font-weight:bold;padding:0.3em 0}\n"
+	    "th,td{border:1px solid #ccc;padding:0.2em 0.5em;vertical-align:top}\n"
+	    "th{background:#f0f0f0}\n"
+	    "td{overflow-wrap:break-word}\ntd.w{overflow-wrap:anywhere;min-width:6em}\n"
+	    "td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+	    "tr.warn td{background:#fff3cd}\n"
+	    "p.note{color:#555;font-size:90%}\np.warn{background:#fff3cd;padding:0.4em 0.6em}\n"
+	    "svg.plot{display:block;width:100%;max-width:900px;height:auto;margin:0.5em 0 1.5em}\n"
+	    "</style>\n</head>\n<body>\n<h1>",
+	    f);
 	sbr_html_escape(f, title);
 	fputs("</h1>\n", f);
 }
@@ -337,125 +381,4 @@ void sbr_fmt(char *buf, size_t len, double v, int digits)
 		int dec = digits - 1 - mag;
 		snprintf(buf, len, "%.*f", dec < 0 ? 0 : dec, v);
 	}
-}
-
-/* Size labels for a log axis of bytes: 1, 32, 1K, 32K, 1M... */
-static void size_label(char *buf, size_t len, double v)
-{
-	static const char *const u[] = {"", "K", "M", "G", "T"};
-	int k = 0;
-	while (v >= 1024 && k < 4) {
-		v /= 1024;
-		k++;
-	}
-	snprintf(buf, len, "%g%s", v, u[k]);
-}
-
-void sbr_svg_plot(FILE *f, const char *title, const char *xlabel, const char *ylabel,
-                  const struct sbr_plot_line *lines, size_t nlines, int logy)
-{
-	static const char *const colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
-	                                     "#9467bd", "#8c564b", "#e377c2", "#17becf"};
-	const double W = 720, H = 380, L = 70, R = 190, T = 30, B = 50;
-	double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
-	for (size_t l = 0; l < nlines; l++)
-		for (size_t i = 0; i < lines[l].n; i++) {
-			double x = lines[l].x[i], y = lines[l].y[i];
-			if (!(x > 0) || !isfinite(y) || (logy && !(y > 0)))
-				continue;
-			x0 = fmin(x0, x), x1 = fmax(x1, x), y0 = fmin(y0, y), y1 = fmax(y1, y);
-		}
-	if (!(x0 <= x1))
-		return; /* nothing to plot */
-	double lx0 = floor(log2(x0)), lx1 = ceil(log2(x1));
-	if (lx1 <= lx0)
-		lx1 = lx0 + 1;
-	double ly0, ly1;
-	if (logy) {
-		ly0 = floor(log10(y0)), ly1 = ceil(log10(y1));
-		if (ly1 <= ly0)
-			ly1 = ly0 + 1;
-	} else {
-		ly0 = 0, ly1 = y1 > 0 ? y1 * 1.1 : 1;
-	}
-#define PX(x) (L + (log2(x) - lx0) / (lx1 - lx0) * (W - L - R))
-#define PY(y) (H - B - ((logy ? log10(y) : (y)) - ly0) / (ly1 - ly0) * (H - T - B))
-	fprintf(f,
-	        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\" "
-	        "viewBox=\"0 0 %g %g\" font-family=\"sans-serif\" font-size=\"11\">\n",
-	        W, H, W, H);
-	fprintf(f, "<text x=\"%g\" y=\"18\" font-size=\"13\" font-weight=\"bold\">", L);
-	sbr_html_escape(f, title);
-	fputs("</text>\n", f);
-	fprintf(f,
-	        "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" "
-	        "stroke=\"#888\"/>\n",
-	        L, T, W - L - R, H - T - B);
-	/* x ticks: every power of 2 that is a power of 32 or at the ends. */
-	int step = (int)ceil((lx1 - lx0) / 10);
-	for (double e = lx0; e <= lx1; e += step) {
-		double x = L + (e - lx0) / (lx1 - lx0) * (W - L - R);
-		char lab[32];
-		size_label(lab, sizeof lab, pow(2, e));
-		fprintf(f,
-		        "<line x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\" stroke=\"#eee\"/>"
-		        "<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%s</text>\n",
-		        x, T, x, H - B, x, H - B + 14, lab);
-	}
-	if (logy)
-		for (double e = ly0; e <= ly1; e++) {
-			double y = H - B - (e - ly0) / (ly1 - ly0) * (H - T - B);
-			fprintf(
-			    f,
-			    "<line x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"#eee\"/>"
-			    "<text x=\"%g\" y=\"%.1f\" text-anchor=\"end\">1e%g</text>\n",
-			    L, y, W - R, y, L - 4, y + 4, e);
-		}
-	else
-		for (int k = 0; k <= 4; k++) {
-			double v = ly0 + (ly1 - ly0) * k / 4, y = H - B - (H - T - B) * k / 4.0;
-			char lab[32];
-			sbr_fmt(lab, sizeof lab, v, 3);
-			fprintf(
-			    f,
-			    "<line x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"#eee\"/>"
-			    "<text x=\"%g\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-			    L, y, W - R, y, L - 4, y + 4, lab);
-		}
-	fprintf(f, "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">", L + (W - L - R) / 2, H - 12);
-	sbr_html_escape(f, xlabel);
-	fprintf(f,
-	        "</text>\n<text x=\"14\" y=\"%g\" transform=\"rotate(-90 14 %g)\" "
-	        "text-anchor=\"middle\">",
-	        T + (H - T - B) / 2, T + (H - T - B) / 2);
-	sbr_html_escape(f, ylabel);
-	fputs("</text>\n", f);
-	for (size_t l = 0; l < nlines; l++) {
-		const char *c = colors[l % 8];
-		fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.8\" points=\"",
-		        c);
-		for (size_t i = 0; i < lines[l].n; i++) {
-			double x = lines[l].x[i], y = lines[l].y[i];
-			if (x > 0 && isfinite(y) && (!logy || y > 0))
-				fprintf(f, "%.1f,%.1f ", PX(x), PY(y));
-		}
-		fputs("\"/>\n", f);
-		for (size_t i = 0; i < lines[l].n; i++) {
-			double x = lines[l].x[i], y = lines[l].y[i];
-			if (x > 0 && isfinite(y) && (!logy || y > 0))
-				fprintf(f,
-				        "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>",
-				        PX(x), PY(y), c);
-		}
-		fprintf(f,
-		        "\n<rect x=\"%g\" y=\"%g\" width=\"12\" height=\"3\" fill=\"%s\"/>"
-		        "<text x=\"%g\" y=\"%g\">",
-		        W - R + 10, T + 8 + 16.0 * (double)l, c, W - R + 26,
-		        T + 12 + 16.0 * (double)l);
-		sbr_html_escape(f, lines[l].name);
-		fputs("</text>\n", f);
-	}
-	fputs("</svg>\n", f);
-#undef PX
-#undef PY
 }

@@ -36,3 +36,29 @@ char *sbr_strdup(const char *s)
 		memcpy(p, s, n);
 	return p;
 }
+
+void sbr_append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t l = strlen(buf);
+	if (l + 1 >= len)
+		return;
+	if (l) {
+		snprintf(buf + l, len - l, "; ");
+		l = strlen(buf);
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + l, len - l, fmt, ap);
+	va_end(ap);
+}
+
+void sbr_size_text(char *buf, size_t len, double n)
+{
+	static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int k = 0;
+	while (n >= 1024 && k < 4) {
+		n /= 1024;
+		k++;
+	}
+	snprintf(buf, len, "%g %s", n, u[k]);
+}

@@ -14,6 +14,11 @@ int sbr_fail(char *err, size_t errlen, int code, const char *fmt, ...)
 /* strdup that is C11 (NULL stays NULL). */
 char *sbr_strdup(const char *s);
 /* FNV-1a 64 of a string, continuing from h (start with SBR_FNV_OFFSET); NULL adds nothing. */
+/* Append a formatted piece to the string in buf, "; " between pieces; what does not fit is
+ * left out. */
+void sbr_append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Bytes as "16 KiB", "256 MiB", "10 GiB" (binary units, %g). */
+void sbr_size_text(char *buf, size_t len, double n);
 #define SBR_FNV_OFFSET 0xcbf29ce484222325ull
 uint64_t sbr_fnv1a(uint64_t h, const char *s);
 

@@ -74,3 +74,13 @@ runfile_in() {
 	[ ${#files[@]} = 1 ] && [ -f "${files[0]}" ] || return 1
 	echo "${files[0]}"
 }
+
+# one_error DESCRIPTION PATTERN CMD ARGS...: CMD is bad input: exit 2, one line on stderr, and
+# that line matches PATTERN (one test).
+one_error() {
+	local what=$1 pat=$2
+	shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	local st=$?
+	is "$st $(grep -c . "$TMP/err") $(grep -c -- "$pat" "$TMP/err")" "2 1 1" "$what: exit 2, one message"
+}

@@ -11,13 +11,7 @@ I=$TOP/tests/fixtures/import
 DB=$TMP/h.sqlite
 
 # One message on stderr and exit 2.
-bad() { # bad DESCRIPTION PATTERN ARGS...
-	local what=$1 pat=$2
-	shift 2
-	"$R" "$@" >"$TMP/out" 2>"$TMP/err"
-	local st=$?
-	is "$st $(grep -c . "$TMP/err") $(grep -c -- "$pat" "$TMP/err")" "2 1 1" "$what: exit 2, one message"
-}
+bad() { one_error "$1" "$2" "$R" "${@:3}"; } # bad DESCRIPTION PATTERN ARGS...
 
 # --- reading ---
 "$R" show "$F/mini.jsonl" >"$TMP/out" 2>"$TMP/err"

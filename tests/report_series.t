@@ -74,13 +74,7 @@ is "$? $(rows | cut -d, -f1,5 | tr '\n' ' ')" "1 time,not comparable tpot,regres
 is "$? $(rows | cut -d, -f1,5 | tr '\n' ' ')" "1 time,not comparable queue,not comparable ttft,regressed " \
 	"--series queue,ttft,queue: in that order, each once (queue's values only with --series-samples)"
 
-bad() { # bad DESCRIPTION PATTERN ARGS...
-	local what=$1 pat=$2
-	shift 2
-	"$R" "$@" >"$TMP/out" 2>"$TMP/err"
-	local st=$?
-	is "$st $(grep -c . "$TMP/err") $(grep -c -- "$pat" "$TMP/err")" "2 1 1" "$what: exit 2, one message"
-}
+bad() { one_error "$1" "$2" "$R" "${@:3}"; } # bad DESCRIPTION PATTERN ARGS...
 bad "an unknown series" "--series ttft,foo: no point of .* has a series 'foo' (its series: ttft, tpot" \
 	compare "$slow" --baseline "$fast" --series ttft,foo
 bad "a series the run does not have" "has a series 'ttft' (it has no series)" \
