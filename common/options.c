@@ -317,10 +317,23 @@ int sb_arg_choice(const struct sb_args *a, const char *name)
 	return choice_index(a->rows[i]->choices, a->vals[i].s);
 }
 
+/* Whether an earlier table than t has an option of this name (the earlier one is the one
+ * parsed: a benchmark's own --batch hides the common one). */
+static int shadowed(const struct sb_opt *const *tables, size_t t, const char *name)
+{
+	for (size_t u = 0; u < t; u++)
+		for (const struct sb_opt *o = tables[u]; o->name; o++)
+			if (strcmp(o->name, name) == 0)
+				return 1;
+	return 0;
+}
+
 void sb_opts_help(FILE *f, const struct sb_opt *const *tables)
 {
 	for (size_t t = 0; tables[t]; t++)
 		for (const struct sb_opt *o = tables[t]; o->name; o++) {
+			if (shadowed(tables, t, o->name))
+				continue;
 			char key[8] = "    ", left[80];
 			if (o->key)
 				snprintf(key, sizeof key, "-%c, ", o->key);

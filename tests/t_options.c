@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PLAN 193
+#define PLAN 195
 
 /* A table of our own, one row per type. */
 static const struct sb_opt test_opts[] = {
@@ -423,6 +423,31 @@ static void test_to_json(void)
 	json_decref(j);
 }
 
+/* Help lists an option once: a benchmark's own of a common name (infer's --batch) hides the
+ * common one, which the parser never reaches. */
+static void test_help_shadowed(void)
+{
+	static const struct sb_opt mine[] = {
+	    {"batch", 0, SB_OPT_STRING, "B[,B...]", "8", NULL, 0, "the benchmark's"},
+	    {0},
+	};
+	static const struct sb_opt common[] = {
+	    {"batch", 0, SB_OPT_INT, "K", "0", NULL, 0, "the common one"},
+	    {"other", 0, SB_OPT_INT, "N", "1", NULL, 0, "another"},
+	    {0},
+	};
+	const struct sb_opt *tables[] = {mine, common, NULL};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	sb_opts_help(f, tables);
+	fclose(f);
+	ok(buf && strstr(buf, "the benchmark's") && !strstr(buf, "the common one"),
+	   "help: the benchmark's --batch, not the common one it hides");
+	ok(buf && strstr(buf, "another"), "help: the other common options still listed");
+	free(buf);
+}
+
 int main(void)
 {
 	alarm(60); /* a sweep that never ends fails instead of hanging */
@@ -432,5 +457,6 @@ int main(void)
 	test_args_parse();
 	test_sizes();
 	test_to_json();
+	test_help_shadowed();
 	return tap_done();
 }
