@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,9 +35,16 @@ static const char *const schema_sql =
     " start_time, run_id);"
     "CREATE INDEX IF NOT EXISTS runs_class ON runs(machine_class, start_time);";
 
+#define BUSY_MS (10 * 60 * 1000)
+
 static int db_fail(struct sbr_db *db, char *err, size_t errlen, const char *what)
 {
-	return sbr_fail(err, errlen, SB_EDB, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
+	char busy[80] = "";
+	if (sqlite3_errcode(db->h) == SQLITE_BUSY)
+		snprintf(busy, sizeof busy, " (another process holds it; waited %d minutes)",
+		         BUSY_MS / 60000);
+	return sbr_fail(err, errlen, SB_EDB, "%s: %s: %s%s", db->path, what, sqlite3_errmsg(db->h),
+	                busy);
 }
 
 void sbr_db_close(struct sbr_db *db)
@@ -63,7 +71,12 @@ int sbr_db_open(const char *path, struct sbr_db **out, char *err, size_t errlen)
 		sbr_db_close(db);
 		return rc;
 	}
-	sqlite3_busy_timeout(db->h, 10000);
+	/* One writer at a time: an ingest holds the write lock for its whole transaction (all
+	 * or none), and another ingest into the same history waits for it rather than failing
+	 * with "database is locked". An ingest reads about 1,000 run files a second here, so a
+	 * history's worth of them can take minutes; one held longer than BUSY_MS is a writer that
+	 * is stuck (stopped, or on a dead file system), and then the error says so. */
+	sqlite3_busy_timeout(db->h, BUSY_MS);
 	char *msg = NULL;
 	/* 32 MiB of page cache (the default 2 MiB makes large ingests spill index pages). */
 	if (sqlite3_exec(db->h, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;", NULL, NULL,

@@ -1,8 +1,10 @@
 #include "runread.h"
 
+#include "stats.h"
 #include "util.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -249,8 +251,8 @@ static long fast_samples(const char *line, size_t len, double **out, size_t *cap
 				return -1;
 			}
 			*end = j; /* the ']' */
-			/* A second "samples" key (valid JSON; jansson keeps the last): the slow
-			 * way. */
+			/* A second "samples" key: the slow way, which rejects the line (a
+			 * duplicate key). */
 			for (size_t k = j + 1; k < len; k++) {
 				ch = line[k];
 				if (in_str) {
@@ -273,6 +275,50 @@ static long fast_samples(const char *line, size_t len, double **out, size_t *cap
 		}
 	}
 	return -1;
+}
+
+/* The stored summary against the samples it summarises. scalebench writes both (common/report.c,
+ * runfile.c) with JSON_REAL_PRECISION(9), "%.9g": a printed number is within half a unit of its
+ * 9th significant digit, 5e-9 of itself. Rounding keeps the order of the samples, so min, max
+ * and median (the middle one, or the mean of the two middle ones) of the printed samples are
+ * each within 5e-9 of the true ones, and so is the mean (samples >= 0; the same Welford pass,
+ * whose own error is ~n * 1e-16); the stored figure is printed too: 5e-9 more. Agreement is
+ * within 1e-8 of the larger; 2e-8 allows the arithmetic (and a subnormal, DBL_MIN), while a
+ * wrong summary (a duplicate key written by hand, an edited sample) is off in the first digits.
+ * Imported points keep the tool's own summary (nccl-tests' p50 is not our median): only runs
+ * of scalebench's are checked. */
+#define SUMMARY_RTOL 2e-8
+
+static int summary_agrees(const char *path, size_t line, json_t *sum, const double *v, size_t n,
+                          char *err, size_t errlen)
+{
+	double *scratch = malloc(n * sizeof *scratch);
+	if (!scratch)
+		return SB_ENOMEM;
+	struct sb_summary s;
+	sb_stats_summarize(v, n, scratch, &s);
+	free(scratch);
+	json_t *sn = json_object_get(sum, "n");
+	if (json_is_integer(sn) && json_integer_value(sn) != (json_int_t)n)
+		return sbr_fail(err, errlen, SB_EINPUT,
+		                "%s:%zu: summary.n %lld disagrees with the %zu samples", path, line,
+		                (long long)json_integer_value(sn), n);
+	static const char *const key[] = {"median", "min", "max", "mean"};
+	const double mine[] = {s.median, s.min, s.max, s.mean};
+	for (size_t i = 0; i < sizeof key / sizeof key[0]; i++) {
+		json_t *x = json_object_get(sum, key[i]);
+		if (!json_is_number(x))
+			continue; /* null: not finite when written; want() checked the type */
+		double stored = json_number_value(x);
+		double scale = fmax(fabs(stored), fabs(mine[i]));
+		if (!(fabs(stored - mine[i]) <= SUMMARY_RTOL * scale + DBL_MIN))
+			return sbr_fail(
+			    err, errlen, SB_EINPUT,
+			    "%s:%zu: summary.%s %.9g disagrees with the %s of its samples "
+			    "%.9g",
+			    path, line, key[i], stored, key[i], mine[i]);
+	}
+	return 0;
 }
 
 /* pre, npre: the samples read by fast_samples (npre >= 0; the record's array is then empty),
@@ -338,6 +384,12 @@ static int point_of(struct sbr_run *r, json_t *rec, size_t line, const double *p
 			p->samples[i] = d;
 		}
 		p->nsamples = n;
+		if (strcmp(r->origin, "scalebench") == 0 &&
+		    (rc = summary_agrees(path, line, sum, p->samples, n, err, errlen))) {
+			free(p->samples);
+			p->samples = NULL;
+			return rc;
+		}
 	}
 	const char *st =
 	    json_string_value(json_object_get(json_object_get(rec, "check"), "status"));
@@ -499,7 +551,8 @@ int sbr_run_read(const char *path, struct sbr_run *r, char *err, size_t errlen)
 			/* A copy of the line with its samples array emptied: "...[" + "]..." */
 			memcpy(tmp, buf, at);
 			memcpy(tmp + at, buf + end, (size_t)got - end);
-			rec = json_loadb(tmp, (size_t)got - (end - at), 0, &je);
+			rec =
+			    json_loadb(tmp, (size_t)got - (end - at), JSON_REJECT_DUPLICATES, &je);
 			if (!rec || json_array_size(json_object_get(rec, "samples")) != 0) {
 				/* Not what it seemed: the line itself, read the usual way. */
 				json_decref(rec);
@@ -508,7 +561,18 @@ int sbr_run_read(const char *path, struct sbr_run *r, char *err, size_t errlen)
 			}
 		}
 		if (!rec)
-			rec = json_loadb(buf, (size_t)got, 0, &je);
+			rec = json_loadb(buf, (size_t)got, JSON_REJECT_DUPLICATES, &je);
+		if (!rec && json_error_code(&je) == json_error_duplicate_key) {
+			/* jansson would keep the last value: which one the writer meant is
+			 * unknown (a sample array and a summary that disagree, say). */
+			const char *near = strstr(je.text, "near ");
+			rc = sbr_fail(
+			    err, errlen, SB_EINPUT,
+			    "%s:%zu: a duplicate key in the record%s%s: which of its values "
+			    "is meant cannot be told",
+			    path, line, near ? ", " : "", near ? near : "");
+			break;
+		}
 		if (!rec) {
 			rc = sbr_fail(err, errlen, SB_EINPUT, "%s:%zu: not JSON (%s)%s", path, line,
 			              je.text,

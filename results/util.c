@@ -6,6 +6,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A message is one line of text, whatever the input put into it (a JSON parser's "near '...'"
+ * quotes the bytes of the file; a record's strings may hold any character): control characters
+ * are written as C escapes, \n or \x1b, so a hostile file can neither split the line nor send
+ * escape sequences to the terminal. What does not fit in len is cut. */
+static void one_line(char *s, size_t len)
+{
+	size_t n = strlen(s), bad = 0;
+	for (size_t i = 0; i < n; i++)
+		bad += (unsigned char)s[i] < 0x20 || s[i] == 0x7f;
+	if (!bad)
+		return;
+	char *copy = malloc(n + 1);
+	if (!copy) {
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+				s[i] = '?';
+		return;
+	}
+	memcpy(copy, s, n + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)copy[i];
+		char esc[5] = {(char)c, 0};
+		if (c == '\n' || c == '\r' || c == '\t')
+			snprintf(esc, sizeof esc, "\\%c", c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
+		else if (c < 0x20 || c == 0x7f)
+			snprintf(esc, sizeof esc, "\\x%02x", c);
+		size_t k = strlen(esc);
+		if (o + k >= len)
+			break;
+		memcpy(s + o, esc, k);
+		o += k;
+	}
+	s[o] = '\0';
+	free(copy);
+}
+
 int sbr_fail(char *err, size_t errlen, int code, const char *fmt, ...)
 {
 	if (err && errlen) {
@@ -13,6 +50,7 @@ int sbr_fail(char *err, size_t errlen, int code, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
+		one_line(err, errlen);
 	}
 	return code;
 }

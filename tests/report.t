@@ -3,7 +3,7 @@
 # hand-made ones), malformed input, ingest, compare, show, history and import, through the
 # command line. The Mann-Whitney U test itself is tested in t_mwu.c, the importers in t_import.c.
 . "$(dirname "$0")/lib.sh"
-plan 61
+plan 64
 R=$SB_BUILD/scalebench-report
 F=$TOP/tests/fixtures/runs
 G=$TOP/tests/fixtures/golden
@@ -69,6 +69,17 @@ sed '2s/1.0e-6,/-1.0e-6,/' "$m" >"$TMP/neg.jsonl"
 bad "a negative time" 'neg.jsonl:2: samples\[0\] is not a time' show "$TMP/neg.jsonl"
 sed '2s/1.0e-6,/0x10,/' "$m" >"$TMP/hex.jsonl"
 bad "a hexadecimal number" "hex.jsonl:2: not JSON" show "$TMP/hex.jsonl"
+# The summary is recomputed from the samples: one that disagrees (beyond the writer's 9 digits)
+# is refused, as is a key given twice, whose value jansson would take from the last.
+sed '3s/"median":2.45e-6/"median":1.5e-5/' "$m" >"$TMP/summary.jsonl"
+bad "a summary that disagrees with its samples" \
+	'summary.jsonl:3: summary.median 1.5e-05 disagrees with the median of its samples 2.45e-06' \
+	show "$TMP/summary.jsonl"
+sed '3s/"summary":{/"summary":{"median":1.5e-5},"summary":{/' "$m" >"$TMP/twice.jsonl"
+bad "a key given twice" 'twice.jsonl:3: a duplicate key in the record' show "$TMP/twice.jsonl"
+sed '4s/"median":4.45e-6/"median":4.45000004e-6/' "$m" >"$TMP/rounded.jsonl"
+"$R" show "$TMP/rounded.jsonl" >/dev/null 2>"$TMP/err"
+is "$? $(wc -c <"$TMP/err")" "0 0" "a median 9e-9 off, the writer's rounding: read"
 
 # --- ingest ---
 "$R" ingest --db "$DB" "$F/mini.jsonl" "$F/real-allreduce-1.jsonl" >"$TMP/out" 2>&1
@@ -114,7 +125,8 @@ st=$?
 is "$st $(grep -c ',unchanged,' "$TMP/out")" "0 $(grep -c '"type":"point"' "$F/real-allreduce-1.jsonl")" \
 	"a run against itself: exit 0, every point unchanged"
 # A copy 1.3 times slower: every point regressed.
-jq -c 'if .type == "point" then .samples |= map(. * 1.3) | .summary.median *= 1.3 else . end |
+jq -c 'if .type == "point" then .samples |= map(. * 1.3) |
+	.summary |= (.median *= 1.3 | .min *= 1.3 | .max *= 1.3 | .mean *= 1.3) else . end |
 	if .type == "run" then .run_id = "1111111111111111aaaaaaaaaaaaaaaa" |
 	.start_time = "2026-12-01T00:00:00.000000Z" else . end' \
 	"$F/real-allreduce-1.jsonl" >"$TMP/slow.jsonl"

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317 # functions called through wait_for
+# Faults across hosts, on an emulated cluster of 3 hosts (scripts/netns-cluster), one rank each,
+# an all-reduce sweep with --timeout 20:
+#   (a) the rank on host 3 killed (SIGKILL) mid-sweep;
+#   (b) host 3's cable cut mid-sweep (link down);
+#   (c) host 3's cable out for 3 s, shorter than the timeout (a flap);
+#   (d) the Open MPI daemon (orted) on host 3 killed.
+# (a), (b), (d): the job ends within --timeout + 5 s with a non-zero status and a message naming
+# what failed, every point finished before the fault is intact in the run file, the collector
+# shows the run incomplete (or ended by the timeout), and nothing of the job is left running.
+# (c): the run finishes (exit 0) and the point that was running shows the outage as its slowest
+# sample. Each fault's time to exit, exit status and points kept are printed (diag).
+. "$(dirname "$0")/lib.sh"
+SB_CLUSTER_PREFIX=${SB_CLUSTER_PREFIX:-t3$(printf %04x $(($$ % 65536)))}
+. "$(dirname "$0")/cluster_lib.sh"
+# shellcheck disable=SC2119 # no --shaper: links without emulation
+cluster_require
+
+plan 35
+
+T=20
+# Ends a job the test lost control of: a failure, not a hang.
+LIMIT=60
+cluster up 3 >"$TMP/up" 2>&1
+ok $? "up 3 hosts" || {
+	diag "$(cat "$TMP/up")"
+	done_testing
+}
+
+# start DIR ARGS...: an all-reduce sweep, one rank per host, in the background (pid in JOB).
+start() {
+	local d=$1
+	shift
+	# shellcheck disable=SC2046 # the options are words
+	timeout -k 5 "$LIMIT" "$TOP/scripts/netns-cluster" exec mpirun $(cluster mpirun-args) \
+		-np 3 --map-by node "$SB" allreduce --timeout "$T" --out "$d" "$@" >"$d.out" 2>"$d.err" &
+	JOB=$!
+}
+# Poll until "$@" succeeds; fail after SECS seconds.
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+has_points() { [ "$(npoints "$1")" -ge "$2" ]; }
+has_runfile() { runfile_in "$1" >/dev/null 2>&1; }
+# The pid of the process named COMM in HOST.
+pid_in() {
+	local p
+	for p in $(ip netns pids "$P-$1"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && echo "$p" && return 0
+	done
+	return 1
+}
+# Nothing of a job left in the hosts (ranks, daemons, mpirun), within 5 s.
+none_left() { [ -z "$(for h in 1 2 3; do ip netns pids "$P-h$h"; done)" ]; }
+# Every line of FILE is a JSON object, every point record complete, the last line whole.
+records_ok() {
+	local n good
+	n=$(wc -l <"$1")
+	good=$(jq -c 'type == "object" and (.type != "point" or (
+		(.samples | length) == .summary.n and .summary.n > 0 and
+		(.summary.median | type) == "number"))' "$1" 2>/dev/null | grep -c '^true$')
+	[ "$n" -gt 0 ] && [ "$good" = "$n" ] && [ "$(tail -c 1 "$1" | od -An -c | tr -d ' ')" = '\n' ]
+}
+# The run's status as the collector shows it (the runs table's status column).
+shown_status() { "$SB_BUILD/scalebench-report" show "$1" 2>/dev/null | awk '$1 == "R1"'; }
+
+# fault LABEL DIR WHAT: the checks of a fault that ends the job; WHAT: a pattern the messages
+# must match (naming the failed host). The time is counted from T1.
+fault() {
+	local label=$1 d=$2 what=$3 st took f np
+	wait "$JOB"
+	st=$?
+	took=$(since "$T1")
+	f=$(runfile_in "$d") || f=/dev/null
+	np=$(npoints "$d")
+	diag "$label: exit status $st after $took s, $np points kept, last record:" \
+		"  $(tail -n1 "$f" | jq -c 'if .type == "end" then del(.drift) else {type: .type, point: .["label"]} end')"
+	[ "$st" != 0 ] && [ "$st" != 124 ]
+	ok $? "$label: the job ends with a non-zero status ($st)"
+	lt "$took" $((T + 5))
+	ok $? "$label: within --timeout + 5 s ($took s)"
+	grep -Eq "$what" "$d.err"
+	ok $? "$label: a message names it: /$what/"
+	records_ok "$f"
+	ok $? "$label: the run file parses, every point record complete"
+	[ "$np" -ge 3 ]
+	ok $? "$label: the points finished before the fault are kept ($np)"
+	shown_status "$f" | grep -Eq "incomplete|timeout|killed"
+	ok $? "$label: the collector shows the run $(shown_status "$f" | grep -Eo 'incomplete \([^)]*\)|timeout|killed' | head -n1)"
+	wait_for 5 none_left
+	ok $? "$label: nothing of the job is left running in the hosts"
+	cluster kill >/dev/null
+}
+
+# --- (a) the rank on host 3 killed mid-sweep -------------------------------------------------
+d=$TMP/a
+start "$d" -b 4 -e 64M --max-time 0.5
+wait_for 60 has_points "$d" 3
+ok $? "killed rank: the run wrote 3 points"
+r=$(pid_in h3 scalebench)
+ok $? "killed rank: found the rank on host 3 (pid ${r:-?})"
+T1=$(now)
+[ -n "$r" ] && kill -KILL "$r"
+fault "killed rank" "$d" "rank 2 .*$P-h3.*signal 9"
+
+# --- (b) host 3's cable cut mid-sweep ------------------------------------------------------
+d=$TMP/b
+start "$d" -b 4 -e 64M --max-time 0.5
+wait_for 60 has_points "$d" 3
+ok $? "cut link: the run wrote 3 points"
+T1=$(now)
+cluster link h3 down >/dev/null
+fault "cut link" "$d" "lost communication with a remote daemon"
+grep -q "on node $P-h3" "$d.err"
+ok $? "cut link: the message names host 3"
+cluster link h3 up >/dev/null
+
+# --- (c) a 3 s flap, shorter than the timeout -------------------------------------------------
+# Two points of 4 s each (large enough that a transfer, not the barrier between samples, is
+# what the outage stops); the cable goes out 1.5 s after the run starts, within the first.
+d=$TMP/c
+T0=$(now)
+start "$d" -b 4M -e 8M --min-time 4 --max-time 4
+wait_for 60 has_runfile "$d"
+sleep 1.5
+cluster link h3 down >/dev/null
+sleep 3
+cluster link h3 up >/dev/null
+wait "$JOB"
+st=$?
+f=$(runfile_in "$d") || f=/dev/null
+jq -c 'select(.type == "point") | [.params.bytes, .summary.n, .summary.median, .summary.max]' \
+	"$f" >"$TMP/c.points"
+diag "flap: exit status $st after $(since "$T0") s; points [bytes, n, median s, max s]:" \
+	"$(tr '\n' ' ' <"$TMP/c.points")"
+is "$st" 0 "flap: the run finishes, exit 0"
+is "$(tail -n1 "$f" | jq -c '[.type, .status, .points]')" '["end","ok",2]' \
+	"flap: end record ok, 2 points"
+# The outage (3 s) stalls one sample of the point that was running: its slowest sample.
+is "$(jq -r 'select(.type == "point" and .summary.max > 2) | .params.bytes' "$f")" 4194304 \
+	"flap: the point running during the outage (4 MiB) has a sample of more than 2 s"
+is "$(jq -r 'select(.type == "point" and .summary.max > 2) | .summary.max > 50 * .summary.median' \
+	"$f")" true "flap: that sample is an outlier (> 50 x the point's median)"
+records_ok "$f"
+ok $? "flap: the run file parses"
+cluster kill >/dev/null
+
+# --- (d) the daemon (orted) on host 3 killed --------------------------------------------------
+d=$TMP/d
+start "$d" -b 4 -e 64M --max-time 0.5
+wait_for 60 has_points "$d" 3
+ok $? "killed orted: the run wrote 3 points"
+o=$(pid_in h3 orted)
+ok $? "killed orted: found the daemon on host 3 (pid ${o:-?})"
+T1=$(now)
+[ -n "$o" ] && kill -KILL "$o"
+fault "killed orted" "$d" "lost communication with a remote daemon"
+grep -q "on node $P-h3" "$d.err"
+ok $? "killed orted: the message names host 3"
+
+is "$(cat "$TMP"/*.err | grep -c -E 'ERROR: (Address|Leak)Sanitizer|runtime error:')" 0 \
+	"no sanitizer report in any run"
+done_testing
