@@ -8,6 +8,7 @@ extern "C" {
 #include "gpu.h"
 #include "timer.h"
 }
+#include "gpu_cu.h"
 #include "infer_hash.h"
 
 #include <cublas_v2.h>
@@ -19,15 +20,6 @@ extern "C" {
 #include <string.h>
 
 typedef __nv_bfloat16 bf16;
-
-#define CU(call)                                                                                   \
-	do {                                                                                       \
-		cudaError_t e_ = (call);                                                           \
-		if (e_ != cudaSuccess) {                                                           \
-			sb_log_fault("%s failed: %s", #call, cudaGetErrorString(e_));              \
-			return SB_ECOMM;                                                           \
-		}                                                                                  \
-	} while (0)
 
 /* New tokens per request up to which attention runs in the decode kernel, not by GEMMs: the
  * host model's SMALL_STEP, so both take the same path for the same requests. */

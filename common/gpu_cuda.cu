@@ -5,6 +5,7 @@ extern "C" {
 #include "gpu.h"
 #include "pattern.h"
 }
+#include "gpu_cu.h"
 
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
@@ -13,15 +14,6 @@ extern "C" {
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CU(call)                                                                                   \
-	do {                                                                                       \
-		cudaError_t e_ = (call);                                                           \
-		if (e_ != cudaSuccess) {                                                           \
-			sb_log_fault("%s failed: %s", #call, cudaGetErrorString(e_));              \
-			return SB_ECOMM;                                                           \
-		}                                                                                  \
-	} while (0)
 
 #define STREAM(s) ((cudaStream_t)(s))
 
