@@ -708,36 +708,46 @@ static double watts(struct sbr_run *const *runs, size_t nruns, char *what, size_
 	return w;
 }
 
-/* C17, C24: GPUs a site of site_watts holds, W x k_node x PUE each. */
+/* The all-in power of one GPU: the measured board power x k_node x PUE (assumed, from the
+ * claim's params), the inputs said; 0 (and NO_MEASUREMENT) when no point has board power. */
+static double all_in_watts(const struct sbr_claim *c, struct sbr_run *const *runs, size_t nruns,
+                           struct sbr_claim_result *r)
+{
+	double w = watts(runs, nruns, r->inputs, sizeof r->inputs);
+	if (!(w > 0)) {
+		no_input(r, "no point has board power (GPU backends with NVML give it; CPU runs do "
+		            "not)");
+		return 0;
+	}
+	double k = param(c, "k_node"), pue = param(c, "pue");
+	say(r->inputs, sizeof r->inputs, "; x k_node %g x PUE %g (assumed k, PUE)", k, pue);
+	return w * k * pue;
+}
+
+/* C17, C24: GPUs a site of site_watts holds. */
 static void m_site(const struct sbr__claim_measure *ms, const struct sbr_claim *c,
                    struct sbr_run *const *runs, size_t nruns, const struct sbr_model *m,
                    struct sbr_claim_result *r)
 {
 	(void)ms, (void)m;
-	double w = watts(runs, nruns, r->inputs, sizeof r->inputs);
-	if (!(w > 0))
-		return no_input(r, "no point has board power (GPU backends with NVML give it; CPU "
-		                   "runs do not)");
-	double site = param(c, "site_watts"), k = param(c, "k_node"), pue = param(c, "pue");
-	r->value = site / (w * k * pue);
-	say(r->inputs, sizeof r->inputs, "; %g W / (W x k_node %g x PUE %g) (assumed k, PUE)", site,
-	    k, pue);
+	double w = all_in_watts(c, runs, nruns, r), site = param(c, "site_watts");
+	if (w > 0) {
+		r->value = site / w;
+		say(r->inputs, sizeof r->inputs, "; %g W of site / that", site);
+	}
 }
 
-/* C26: the power of gpus GPUs, W x k_node x PUE each, in TW. */
+/* C26: the power of gpus GPUs, in TW. */
 static void m_fleet(const struct sbr__claim_measure *ms, const struct sbr_claim *c,
                     struct sbr_run *const *runs, size_t nruns, const struct sbr_model *m,
                     struct sbr_claim_result *r)
 {
 	(void)ms, (void)m;
-	double w = watts(runs, nruns, r->inputs, sizeof r->inputs);
-	if (!(w > 0))
-		return no_input(r, "no point has board power (GPU backends with NVML give it; CPU "
-		                   "runs do not)");
-	double gpus = param(c, "gpus"), k = param(c, "k_node"), pue = param(c, "pue");
-	r->value = gpus * w * k * pue / 1e12;
-	say(r->inputs, sizeof r->inputs, "; %g GPUs x W x k_node %g x PUE %g (assumed k, PUE)",
-	    gpus, k, pue);
+	double w = all_in_watts(c, runs, nruns, r), gpus = param(c, "gpus");
+	if (w > 0) {
+		r->value = gpus * w / 1e12;
+		say(r->inputs, sizeof r->inputs, "; x %g GPUs", gpus);
+	}
 }
 
 static const struct sbr__claim_measure measures[] = {
