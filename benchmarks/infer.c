@@ -874,7 +874,7 @@ static int infer_step(struct sb_ctx *x, const struct sb_point *pt)
 		return rc;
 	}
 	double off = 0;
-	if ((rc = sb_ctl_clock_offset(c, 0, &off)))
+	if ((rc = sb_ctl_clock_offset(c, 0, &off, NULL)))
 		return rc;
 	if (c->rank == 0)
 		rc = serve_dispatch(x, &st);

@@ -108,6 +108,7 @@ struct pipe {
 	struct sb_series ser[S_COUNT]; /* the driver empties and gathers them (bench.h) */
 	double t_post, t_done; /* of the last transfer */
 	double offset[2]; /* the previous stage's clock minus ours, before and after the point */
+	double offset_err[2]; /* and the bounds on their errors (half a round trip) */
 	/* Check steps. */
 	int checking, corrupt;
 	unsigned step_id;
@@ -410,9 +411,9 @@ static int pipeline_prepare(struct sb_ctx *x, const struct sb_point *pt)
 	s->M = (int)sb_param_int(pt, "microbatches");
 	for (int j = 0; j < S_COUNT; j++) /* a new point */
 		sb_series_reset(&s->ser[j]);
-	s->offset[0] = s->offset[1] = 0;
+	s->offset[0] = s->offset[1] = s->offset_err[0] = s->offset_err[1] = 0;
 	if (rc == 0 && s->handoff)
-		rc = sb_ctl_clock_offset_prev(c, s->K, &s->offset[0]);
+		rc = sb_ctl_clock_offset_prev(c, s->K, &s->offset[0], &s->offset_err[0]);
 	size_t tokens = pt->bytes / (sb_gemm_dtype_size(s->dtype) * s->hidden);
 	void *stream = gpu_stream(c);
 	if (rc == 0 && s->gemm && !s->handoff && s->g.tokens != tokens) {
@@ -768,9 +769,11 @@ static int handoff_metrics(struct sb_ctx *x, const struct sb_point *pt, struct s
 	struct pipe *s = x->state;
 	struct sb_comm *c = x->comm;
 	int P = s->P, K = s->K, rc = 0;
-	double off = 0;
-	if ((rc = sb_ctl_clock_offset_prev(c, s->K, &s->offset[1])) == 0)
+	double off = 0, err = 0;
+	if ((rc = sb_ctl_clock_offset_prev(c, s->K, &s->offset[1], &s->offset_err[1])) == 0) {
 		off = 0.5 * (s->offset[0] + s->offset[1]);
+		err = 0.5 * (s->offset_err[0] + s->offset_err[1]);
+	}
 	if (rc)
 		return rc;
 	/* Every rank's clock offset at rank 0, beside the posts and completions the driver
@@ -780,7 +783,8 @@ static int handoff_metrics(struct sb_ctx *x, const struct sb_point *pt, struct s
 	sb_series_init(&os, "clock_offset", "s");
 	static const int idx[2] = {S_POST, S_DONE};
 	struct sets g = {0};
-	if ((rc = sb_series_add(&os, off)) == 0 && (rc = sb_series_gather(c, &os, 1, &oa)) == 0 &&
+	if ((rc = sb_series_add(&os, off)) == 0 && (rc = sb_series_add(&os, err)) == 0 &&
+	    (rc = sb_series_gather(c, &os, 1, &oa)) == 0 &&
 	    c->rank == 0)
 		rc = sets_of(x, 2, idx, &g);
 	sb_series_free(&os);
@@ -792,9 +796,10 @@ static int handoff_metrics(struct sb_ctx *x, const struct sb_point *pt, struct s
 	size_t np = 0, cap = 0;
 	json_t *bl = json_array();
 	for (int b = 0; b + 1 < P && rc == 0; b++) {
-		/* The boundary's K pairs (one per lane), pooled; its clock offset the largest. */
+		/* The boundary's K pairs (one per lane), pooled; its clock offset the largest, with
+		 * that pair's bound on the error. */
 		size_t k = 0, most = 0;
-		double o = 0;
+		double o = 0, oe = 0;
 		for (int j = 0; j < K; j++)
 			most += g.n[(b * K + j) * 2];
 		free(lat);
@@ -804,8 +809,10 @@ static int handoff_metrics(struct sb_ctx *x, const struct sb_point *pt, struct s
 		}
 		for (int j = 0; j < K; j++) {
 			int snd = b * K + j, rcv = snd + K;
-			double oj = oa.n[rcv] ? oa.pool[oa.off[rcv]] : 0;
-			o = fabs(oj) > fabs(o) ? oj : o;
+			double oj = oa.n[rcv] ? oa.pool[oa.off[rcv]] : 0,
+			       ej = oa.n[rcv] > 1 ? oa.pool[oa.off[rcv] + 1] : 0;
+			if (j == 0 || fabs(oj) > fabs(o))
+				o = oj, oe = ej;
 			k += handoff_lat(&g, snd, rcv, oj, lat + k);
 		}
 		rc = pool_add(&pool, &np, &cap, lat, k);
@@ -816,6 +823,7 @@ static int handoff_metrics(struct sb_ctx *x, const struct sb_point *pt, struct s
 		set_num(bo, "bandwidth", (double)pt->bytes / p50);
 		json_object_set_new(bo, "n", json_integer((json_int_t)k));
 		set_num(bo, "clock_offset", o);
+		set_num(bo, "clock_offset_error", oe);
 		json_array_append_new(bl, bo);
 	}
 	m[0].value = pct(pool, np, 50);
@@ -1035,6 +1043,7 @@ static void pipeline_table_extra(FILE *f, const json_t *rec)
 	    {"bandwidth", "GB/s", 1e-9}, {"n", "", 1},
 	    {"backward_p50", "us", 1e6}, {"backward_p99", "us", 1e6},
 	    {"backward_n", "", 1},       {"clock_offset", "us", 1e6},
+	    {"clock_offset_error", "us", 1e6},
 	};
 	size_t i;
 	const json_t *bo;

@@ -89,12 +89,13 @@ struct sb_ctl {
 	int (*cancel)(struct sb_comm *c, struct sb_req **req);
 	/* How far rank `ref`'s host clock (sb_now()) is ahead of this rank's, in seconds: 0 on
 	 * ref and on ranks of ref's host (one monotonic clock), else estimated from round trips
-	 * with ref (the shortest of several, its error at most half that round trip). */
-	int (*clock_offset)(struct sb_comm *c, int ref, double *offset);
+	 * with ref (the shortest of several, its error at most half that round trip: *err, when
+	 * not NULL, gets that bound, 0 where nothing was estimated). */
+	int (*clock_offset)(struct sb_comm *c, int ref, double *offset, double *err);
 	/* The same between neighbours d apart (d >= 1: the pipeline's ranks per stage): how far
 	 * rank r-d's clock is ahead of this rank's, 0 on ranks below d, pairs estimated at once,
 	 * so that one-way times across the boundary r-d -> r can be taken from two clocks. */
-	int (*clock_offset_prev)(struct sb_comm *c, int d, double *prev);
+	int (*clock_offset_prev)(struct sb_comm *c, int d, double *prev, double *err);
 	/* End the whole job now with this exit status (a fault on one rank that the others cannot
 	 * learn of: they wait in a collective it will never join). NULL for one-process worlds. */
 	void (*abort)(struct sb_comm *c, int status);
@@ -257,14 +258,14 @@ static inline int sb_ctl_cancel(struct sb_comm *c, struct sb_req **req)
 	return c->be->ctl->cancel(c, req);
 }
 
-static inline int sb_ctl_clock_offset(struct sb_comm *c, int ref, double *offset)
+static inline int sb_ctl_clock_offset(struct sb_comm *c, int ref, double *offset, double *err)
 {
-	return c->be->ctl->clock_offset(c, ref, offset);
+	return c->be->ctl->clock_offset(c, ref, offset, err);
 }
 
-static inline int sb_ctl_clock_offset_prev(struct sb_comm *c, int d, double *prev)
+static inline int sb_ctl_clock_offset_prev(struct sb_comm *c, int d, double *prev, double *err)
 {
-	return c->be->ctl->clock_offset_prev(c, d, prev);
+	return c->be->ctl->clock_offset_prev(c, d, prev, err);
 }
 
 /* End the job (see struct sb_ctl); returns where the world is one process (nothing waits). */

@@ -325,9 +325,11 @@ static int fake_gather(struct sb_comm *c, const void *mine, size_t bytes, void *
 	return 0;
 }
 
-static int fake_clock_offset(struct sb_comm *c, int ref, double *offset)
+static int fake_clock_offset(struct sb_comm *c, int ref, double *offset, double *err)
 {
 	*offset = 0;
+	if (err)
+		*err = 0;
 	if (ref < 0 || ref >= c->size) {
 		sb_log_fault("clock offset to rank %d of %d", ref, c->size);
 		return SB_EINVAL;
@@ -335,10 +337,12 @@ static int fake_clock_offset(struct sb_comm *c, int ref, double *offset)
 	return 0;
 }
 
-static int fake_clock_offset_prev(struct sb_comm *c, int d, double *prev)
+static int fake_clock_offset_prev(struct sb_comm *c, int d, double *prev, double *err)
 {
 	(void)c, (void)d;
 	*prev = 0;
+	if (err)
+		*err = 0;
 	return 0;
 }
 

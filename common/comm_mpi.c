@@ -208,8 +208,10 @@ static int clock_always(void)
 	return env && atoi(env) > 0;
 }
 
-/* The asking side: ROUNDS round trips with `peer`; *offset = its clock minus ours. */
-static int clock_ask(MPI_Comm comm, int peer, double *offset)
+/* The asking side: ROUNDS round trips with `peer`; *offset = its clock minus ours, taken
+ * from the shortest round trip. The peer read its clock somewhere inside that round trip, so
+ * the estimate is off by at most half of it: *err. */
+static int clock_ask(MPI_Comm comm, int peer, double *offset, double *err)
 {
 	double best = INFINITY;
 	int rc = MPI_SUCCESS;
@@ -225,6 +227,8 @@ static int clock_ask(MPI_Comm comm, int peer, double *offset)
 			*offset = theirs - 0.5 * (t0 + t1);
 		}
 	}
+	if (err && best < INFINITY)
+		*err = 0.5 * best;
 	return rc;
 }
 
@@ -243,11 +247,13 @@ static int clock_answer(MPI_Comm comm, int peer)
 
 /* Every rank off ref's host asks ref, one after the other in rank order: ref tells each when
  * to start (a rank that asked while ref served another would time its wait in the queue). */
-static int mpi_clock_offset(struct sb_comm *c, int ref, double *offset)
+static int mpi_clock_offset(struct sb_comm *c, int ref, double *offset, double *err)
 {
 	struct mpi_priv *p = c->priv;
 	int r = c->rank, n = c->size, rc, *ask = NULL;
 	*offset = 0;
+	if (err)
+		*err = 0;
 	if (ref < 0 || ref >= n) {
 		sb_log_fault("clock offset to rank %d of %d", ref, n);
 		return SB_EINVAL;
@@ -269,13 +275,13 @@ static int mpi_clock_offset(struct sb_comm *c, int ref, double *offset)
 	if (rc == MPI_SUCCESS && mine &&
 	    (rc = MPI_Recv(NULL, 0, MPI_BYTE, ref, CLOCK_TAG, p->comm, MPI_STATUS_IGNORE)) ==
 	        MPI_SUCCESS)
-		rc = clock_ask(p->comm, ref, offset);
+		rc = clock_ask(p->comm, ref, offset, err);
 	return rc == MPI_SUCCESS ? 0 : sb__mpi_fail("clock offset round trip", rc);
 }
 
 /* Between neighbours d apart: rank r asks rank r-d. Ranks r with r/d even ask first, then the
  * others, so no rank asks and answers at once and all pairs run together. */
-static int mpi_clock_offset_prev(struct sb_comm *c, int d, double *prev)
+static int mpi_clock_offset_prev(struct sb_comm *c, int d, double *prev, double *err)
 {
 	struct mpi_priv *p = c->priv;
 	int r = c->rank, n = c->size, rc = MPI_SUCCESS;
@@ -283,6 +289,8 @@ static int mpi_clock_offset_prev(struct sb_comm *c, int d, double *prev)
 	snprintf(mine, sizeof mine, "%s", c->host);
 	int up = r + d < n ? r + d : MPI_PROC_NULL, down = r - d >= 0 ? r - d : MPI_PROC_NULL;
 	*prev = 0;
+	if (err)
+		*err = 0;
 	rc = MPI_Sendrecv(mine, sizeof mine, MPI_CHAR, up, CLOCK_TAG, before, sizeof before,
 	                  MPI_CHAR, down, CLOCK_TAG, p->comm, MPI_STATUS_IGNORE);
 	if (rc == MPI_SUCCESS)
@@ -295,7 +303,7 @@ static int mpi_clock_offset_prev(struct sb_comm *c, int d, double *prev)
 	    answer = r + d < n && (always || strcmp(after, mine) != 0);
 	for (int phase = 0; phase < 2 && rc == MPI_SUCCESS; phase++) {
 		if (ask && (r / d) % 2 == phase)
-			rc = clock_ask(p->comm, down, prev);
+			rc = clock_ask(p->comm, down, prev, err);
 		if (rc == MPI_SUCCESS && answer && (r / d + 1) % 2 == phase)
 			rc = clock_answer(p->comm, up);
 	}

@@ -59,7 +59,7 @@ for b in allreduce sendrecv; do
 done
 # One one-way message across hosts (us): the bound on a clock offset's error.
 oneway=$(jq -r 'select(.type == "point" and .params.bytes == 8) | .summary.median * 1e7 | round / 10' "$RF")
-diag "8-byte send/recv across hosts: median ${oneway:-?} us (bounds the clock offsets' error)"
+diag "8-byte send/recv across hosts: median ${oneway:-?} us (for scale beside the offsets' bounds below)"
 
 # --- the pipeline's handoff, 4 stages on 4 hosts: boundaries and clock offsets ------------------
 d=$TMP/handoff
@@ -68,15 +68,20 @@ cl_mpirun 4 "${SPREAD[@]}" "$SB" pipeline --mode handoff -b 4K -e 64K -f 4 --max
 run_ok "pipeline handoff, 4 hosts" "$d" $?
 is "$(jq -c 'select(.type == "point") | [.boundaries[].span]' "$RF" | sort -u)" \
 	'["cross-host","cross-host","cross-host"]' "handoff: the 3 boundaries of every point cross hosts"
-# Per boundary: the largest |offset| over the points, us.
+# Per boundary: the largest |offset| over the points and the largest stated error bound, us.
+# The hosts share one clock, so the true offset is 0 and every estimate must lie within its own
+# bound (half the shortest round trip it was taken from).
 jq -s -r '[.[] | select(.type == "point")] as $p | range(0; 3) as $b |
-	[$b, (([$p[].boundaries[$b].clock_offset | fabs] | max) * 1e7 | round / 10)] | @tsv' "$RF" >"$TMP/off"
-while read -r b off; do
-	diag "handoff boundary $b->$((b + 1)): largest |clock offset| $off us (true: 0)"
+	[$b, (([$p[].boundaries[$b].clock_offset | fabs] | max) * 1e7 | round / 10),
+	 (([$p[].boundaries[$b].clock_offset_error] | max) * 1e7 | round / 10),
+	 ([$p[].boundaries[$b] | (.clock_offset | fabs) <= .clock_offset_error and
+	   .clock_offset_error > 0] | all)] | @tsv' "$RF" >"$TMP/off"
+while read -r b off err _; do
+	diag "handoff boundary $b->$((b + 1)): largest |clock offset| $off us, largest bound $err us (true: 0)"
 done <"$TMP/off"
 is "$(wc -l <"$TMP/off")" 3 "handoff: a clock offset for each boundary"
-is "$(awk -v m="${oneway:-0}" '!($2 <= m)' "$TMP/off" | wc -l)" 0 \
-	"handoff: every |clock offset| (true 0: one clock) is within one one-way message (${oneway:-?} us)"
+is "$(awk '$4 != "true"' "$TMP/off" | wc -l)" 0 \
+	"handoff: every |clock offset| (true 0: one clock) is within its stated bound, and every bound > 0"
 
 # --- the pipeline in a training schedule, 4 stages on 4 hosts -----------------------------------
 d=$TMP/sched
@@ -97,8 +102,12 @@ is "$(jq -c 'select(.type == "point") | [.span, [.boundaries[].span | . == "cros
 	'["cross-host",[false,true,false]]' \
 	"packed: only the middle boundary (host 1 -> host 2) is cross-host; the point is"
 is "$(jq -c 'select(.type == "point") | [.boundaries[0].clock_offset, .boundaries[2].clock_offset,
-	(.boundaries[1].clock_offset | fabs) * 1e6 <= '"${oneway:-0}"']' "$RF")" "[0,0,true]" \
-	"packed: no clock offset within a host (not measured), the cross-host one within bounds"
+	.boundaries[0].clock_offset_error, .boundaries[2].clock_offset_error,
+	(.boundaries[1] | (.clock_offset | fabs) <= .clock_offset_error and .clock_offset_error > 0)]' \
+	"$RF")" "[0,0,0,0,true]" \
+	"packed: no clock offset within a host (not measured), the cross-host one within its bound"
+diag "packed: cross-host clock offset $(jq -r 'select(.type == "point") | .boundaries[1] |
+	"\(.clock_offset * 1e6) us, bound \(.clock_offset_error * 1e6) us"' "$RF")"
 d=$TMP/packed-ar
 cl_mpirun 4 "$SB" allreduce -b 8 -e 64K -f 8 --max-time 0.1 -q --out "$d" >"$d.out" 2>"$d.err"
 run_ok "allreduce, 2 ranks on each of 2 hosts" "$d" $?

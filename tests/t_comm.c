@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PLAN 99
+#define PLAN 101
 
 static const struct sb_backend *fake;
 
@@ -250,16 +250,18 @@ static void test_messages(void)
 static void test_clock(void)
 {
 	struct sb_comm w;
-	double off = -1;
+	double off = -1, err = -1;
 	if (world(&w, "3"))
 		tap_bail("fake init");
-	is_int(sb_ctl_clock_offset(&w, 2, &off), 0, "clock offset to rank 2");
+	is_int(sb_ctl_clock_offset(&w, 2, &off, &err), 0, "clock offset to rank 2");
 	is_double(off, 0, 0, "one clock: 0");
+	is_double(err, 0, 0, "nothing estimated: no error");
 	off = -1;
-	is_int(sb_ctl_clock_offset(&w, 3, &off), SB_EINVAL, "no rank 3");
-	off = -1;
-	is_int(sb_ctl_clock_offset_prev(&w, 1, &off), 0, "pairwise offsets");
+	is_int(sb_ctl_clock_offset(&w, 3, &off, NULL), SB_EINVAL, "no rank 3");
+	off = -1, err = -1;
+	is_int(sb_ctl_clock_offset_prev(&w, 1, &off, &err), 0, "pairwise offsets");
 	is_double(off, 0, 0, "0");
+	is_double(err, 0, 0, "0 error");
 	ok(w.be->ctl->abort == NULL, "no abort in a one-process world");
 	sb_ctl_abort(&w, 3); /* returns */
 	fake->fini(&w);

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PLAN 26
+#define PLAN 27
 
 static struct sb_comm w;
 
@@ -297,26 +297,32 @@ static void test_messages(void)
 static void test_clock(void)
 {
 	int n = w.size, r = w.rank;
-	double off = -1;
-	int rc = sb_ctl_clock_offset(&w, n - 1, &off);
-	all_ok(rc == 0 && off == 0, "clock offset on one host: 0 without estimating");
+	double off = -1, err = -1;
+	int rc = sb_ctl_clock_offset(&w, n - 1, &off, &err);
+	all_ok(rc == 0 && off == 0 && err == 0, "clock offset on one host: 0 without estimating");
 	setenv("SB_CLOCK_ESTIMATE", "1", 1);
-	off = 1;
-	rc = sb_ctl_clock_offset(&w, n - 1, &off);
-	/* One host, one clock: the estimate is within half a round trip of 0. */
-	all_ok(rc == 0 && fabs(off) < 1e-3 && (r != n - 1 || off == 0),
-	       "estimated offset to the last rank near 0");
+	off = 1, err = -1;
+	rc = sb_ctl_clock_offset(&w, n - 1, &off, &err);
+	/* One host, one clock (true offset 0): the estimate is within its stated bound, half the
+	 * shortest round trip, of 0. */
+	all_ok(rc == 0 && (r == n - 1 ? off == 0 && err == 0
+	                              : fabs(off) <= err && err > 0 && err < 1e-3),
+	       "estimated offset to the last rank within its bound of 0, the bound > 0");
 	if (r == 0)
-		tap_diag("rank 0's estimated offset to rank %d: %.3g s", n - 1, off);
+		tap_diag("rank 0's estimated offset to rank %d: %.3g s, +- %.3g s", n - 1, off, err);
+	off = 1, err = -1;
+	rc = sb_ctl_clock_offset_prev(&w, 1, &off, &err);
+	all_ok(rc == 0 && (r == 0 ? off == 0 && err == 0 : fabs(off) <= err && err > 0),
+	       "pairwise offsets within their bounds of 0");
 	off = 1;
-	rc = sb_ctl_clock_offset_prev(&w, 1, &off);
-	all_ok(rc == 0 && fabs(off) < 1e-3 && (r != 0 || off == 0), "pairwise offsets near 0");
+	rc = sb_ctl_clock_offset_prev(&w, 1, &off, NULL);
+	all_ok(rc == 0 && fabs(off) < 1e-3, "pairwise offsets without asking for the bound");
 	unsetenv("SB_CLOCK_ESTIMATE");
 	struct sb_comm g;
 	rc = sb_comm_split_by(&w, strided, NULL, &g);
 	off = -1;
 	if (rc == 0)
-		rc = sb_ctl_clock_offset(&g, 0, &off);
+		rc = sb_ctl_clock_offset(&g, 0, &off, NULL);
 	all_ok(rc == 0 && off == 0, "clock offset on a group");
 	sb_comm_free(&g);
 }
