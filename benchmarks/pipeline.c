@@ -784,8 +784,7 @@ static int handoff_metrics(struct sb_ctx *x, const struct sb_point *pt, struct s
 	static const int idx[2] = {S_POST, S_DONE};
 	struct sets g = {0};
 	if ((rc = sb_series_add(&os, off)) == 0 && (rc = sb_series_add(&os, err)) == 0 &&
-	    (rc = sb_series_gather(c, &os, 1, &oa)) == 0 &&
-	    c->rank == 0)
+	    (rc = sb_series_gather(c, &os, 1, &oa)) == 0 && c->rank == 0)
 		rc = sets_of(x, 2, idx, &g);
 	sb_series_free(&os);
 	if (rc || c->rank != 0) {
@@ -1039,10 +1038,14 @@ static void pipeline_table_extra(FILE *f, const json_t *rec)
 		const char *key, *unit;
 		double scale;
 	} cols[] = {
-	    {"handoff_p50", "us", 1e6},  {"handoff_p99", "us", 1e6},
-	    {"bandwidth", "GB/s", 1e-9}, {"n", "", 1},
-	    {"backward_p50", "us", 1e6}, {"backward_p99", "us", 1e6},
-	    {"backward_n", "", 1},       {"clock_offset", "us", 1e6},
+	    {"handoff_p50", "us", 1e6},
+	    {"handoff_p99", "us", 1e6},
+	    {"bandwidth", "GB/s", 1e-9},
+	    {"n", "", 1},
+	    {"backward_p50", "us", 1e6},
+	    {"backward_p99", "us", 1e6},
+	    {"backward_n", "", 1},
+	    {"clock_offset", "us", 1e6},
 	    {"clock_offset_error", "us", 1e6},
 	};
 	size_t i;

@@ -305,11 +305,12 @@ static void test_clock(void)
 	rc = sb_ctl_clock_offset(&w, n - 1, &off, &err);
 	/* One host, one clock (true offset 0): the estimate is within its stated bound, half the
 	 * shortest round trip, of 0. */
-	all_ok(rc == 0 && (r == n - 1 ? off == 0 && err == 0
-	                              : fabs(off) <= err && err > 0 && err < 1e-3),
+	all_ok(rc == 0 &&
+	           (r == n - 1 ? off == 0 && err == 0 : fabs(off) <= err && err > 0 && err < 1e-3),
 	       "estimated offset to the last rank within its bound of 0, the bound > 0");
 	if (r == 0)
-		tap_diag("rank 0's estimated offset to rank %d: %.3g s, +- %.3g s", n - 1, off, err);
+		tap_diag("rank 0's estimated offset to rank %d: %.3g s, +- %.3g s", n - 1, off,
+		         err);
 	off = 1, err = -1;
 	rc = sb_ctl_clock_offset_prev(&w, 1, &off, &err);
 	all_ok(rc == 0 && (r == 0 ? off == 0 && err == 0 : fabs(off) <= err && err > 0),
