@@ -42,6 +42,11 @@ const struct sb_opt sb_common_opts[] = {
     {"seed", 0, SB_OPT_INT, "N", "1", NULL, 0, "seed of the rounds' point order"},
     {"timeout", 0, SB_OPT_DOUBLE, "SEC", "0", NULL, 0,
      "end the job if one point takes longer than SEC (0: no watchdog)"},
+    {"timeout-grace", 0, SB_OPT_DOUBLE, "SEC", "0", NULL, 0,
+     "after a point's --timeout, every rank (its record written) waits SEC seconds more "
+     "before it ends, so that the launcher's own failure detection can end the job first and "
+     "name a lost host; the default is $SB_TIMEOUT_GRACE where set (scripts/netns-cluster "
+     "sets it from its keepalive)"},
     {"series-samples", 0, SB_OPT_FLAG, NULL, NULL, NULL, 0,
      "self-timed benchmarks: every value of their series in the record, not only summaries"},
     {"gpu-timing", 0, SB_OPT_CHOICE, "MODE", "pipelined", "pipelined|latency", 0,

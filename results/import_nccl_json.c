@@ -1,5 +1,6 @@
 /* The nccl-tests -J JSON importer, and the scan that finds the results of a JSON file the run left
  * unclosed. The names and ranks it shares with the text importer are in import_nccl.c. */
+#include "envrule.h"
 #include "import_impl.h"
 #include "util.h"
 
@@ -213,6 +214,44 @@ static int json_half(struct imp *im, json_t *res, size_t idx, const char *key, s
 	return 0;
 }
 
+/* One variable of an imported environment into out, by the provenance rule (envrule.h). */
+static void env_put(json_t *out, const char *name, size_t n, const char *value)
+{
+	char key[256];
+	if (n == 0 || n >= sizeof key || !value)
+		return;
+	memcpy(key, name, n);
+	key[n] = 0;
+	enum sb_env_verdict v = sb_env_rule(key, value);
+	if (v != SB_ENV_DROP)
+		json_object_set_new(out, key, json_string(v == SB_ENV_KEEP ? value : "<redacted>"));
+}
+
+/* The peer's environment as provenance.env holds ours: an object of the variables the
+ * provenance rule keeps. It comes as an array of "NAME=VALUE" strings or as an object of
+ * strings; anything else in it is left out. NULL when there is none. */
+static json_t *imported_env(const json_t *env)
+{
+	if (!json_is_array(env) && !json_is_object(env))
+		return NULL;
+	json_t *out = json_object();
+	size_t i;
+	const json_t *v;
+	if (json_is_array(env)) {
+		json_array_foreach(env, i, v)
+		{
+			const char *e = json_string_value(v), *eq = e ? strchr(e, '=') : NULL;
+			if (eq)
+				env_put(out, e, (size_t)(eq - e), eq + 1);
+		}
+	} else {
+		const char *k;
+		json_object_foreach((json_t *)env, k, v)
+		    env_put(out, k, strlen(k), json_string_value(v));
+	}
+	return out;
+}
+
 int sbr__imp_nccl_json(struct imp *im, json_t *doc, const struct jscan *sc, const char *buf,
                        json_t *run)
 {
@@ -279,8 +318,9 @@ int sbr__imp_nccl_json(struct imp *im, json_t *doc, const struct jscan *sc, cons
 	json_object_set_new(run, "start_time", json_time(json_object_get(doc, "start_time")));
 	if (json_is_array(args))
 		json_object_set_new(run, "argv", json_deep_copy(args));
-	if (json_is_array(json_object_get(doc, "env")))
-		json_object_set_new(prov, "env", json_deep_copy(json_object_get(doc, "env")));
+	json_t *env = imported_env(json_object_get(doc, "env"));
+	if (env)
+		json_object_set_new(prov, "env", env);
 	if (json_is_object(cfg)) {
 		json_t *opt = json_deep_copy(cfg);
 		json_object_del(opt, "devices");

@@ -33,6 +33,7 @@ cases=(
 	"2|--min-time 5 is more than --max-time 1|allreduce --min-time 5 --max-time 1"
 	"2|--rounds: 0 is below the minimum|allreduce --rounds 0"
 	"2|--rounds 2000 is more than|allreduce --rounds 2000"
+	"2|--timeout-grace 61: at most 60|allreduce --timeout-grace 61"
 	"2|'bogus' is not one of pipelined|allreduce --gpu-timing bogus"
 	"2|the largest size that fits is|allreduce -b 8 -e 4T"
 	"2|no size of the sweep fits; the largest that would|allreduce -b 1T -e 1T"

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317 # functions called through wait_for
 # Faults across hosts, on an emulated cluster of 3 hosts (scripts/netns-cluster), one rank each,
-# an all-reduce sweep with --timeout 20:
+# an all-reduce sweep with --timeout 5 (20 for the flap):
 #   (a) the rank on host 3 killed (SIGKILL) mid-sweep;
 #   (b) host 3's cable cut mid-sweep (link down);
-#   (c) host 3's cable out for 3 s, shorter than the timeout (a flap);
+#   (b2) host 3's cable cut late in a long point, 1.5 s before its --timeout: the watchdog
+#       fires before the launcher's keepalive has found the host lost, and the ranks' grace
+#       (SB_TIMEOUT_GRACE from mpirun-args) must let the keepalive end the job in time;
+#   (c) host 3's cable out for 2 s, shorter than the timeout and the keepalive's 3 s (a flap);
 #   (d) the Open MPI daemon (orted) on host 3 killed.
-# (a), (b), (d): the job ends within --timeout + 5 s with a non-zero status and a message naming
+# (a), (b), (b2), (d): the job ends within --timeout + 5 s with a non-zero status and a message naming
 # what failed, every point finished before the fault is intact in the run file, the collector
 # shows the run incomplete (or ended by the timeout), and nothing of the job is left running.
 # (c): the run finishes (exit 0) and the point that was running shows the outage as its slowest
@@ -17,9 +20,9 @@ SB_CLUSTER_PREFIX=${SB_CLUSTER_PREFIX:-t3$(printf %04x $(($$ % 65536)))}
 # shellcheck disable=SC2119 # no --shaper: links without emulation
 cluster_require
 
-plan 35
+plan 45
 
-T=20
+T=5
 # Ends a job the test lost control of: a failure, not a hang.
 LIMIT=60
 cluster up 3 >"$TMP/up" 2>&1
@@ -70,10 +73,11 @@ records_ok() {
 # The run's status as the collector shows it (the runs table's status column).
 shown_status() { "$SB_BUILD/scalebench-report" show "$1" 2>/dev/null | awk '$1 == "R1"'; }
 
-# fault LABEL DIR WHAT: the checks of a fault that ends the job; WHAT: a pattern the messages
-# must match (naming the failed host). The time is counted from T1.
+# fault LABEL DIR WHAT [MIN]: the checks of a fault that ends the job; WHAT: a pattern the
+# messages must match (naming the failed host); MIN: the points it must keep (3). The time is
+# counted from T1.
 fault() {
-	local label=$1 d=$2 what=$3 st took f np
+	local label=$1 d=$2 what=$3 min=${4:-3} st took f np
 	wait "$JOB"
 	st=$?
 	took=$(since "$T1")
@@ -89,7 +93,7 @@ fault() {
 	ok $? "$label: a message names it: /$what/"
 	records_ok "$f"
 	ok $? "$label: the run file parses, every point record complete"
-	[ "$np" -ge 3 ]
+	[ "$np" -ge "$min" ]
 	ok $? "$label: the points finished before the fault are kept ($np)"
 	shown_status "$f" | grep -Eq "incomplete|timeout|killed"
 	ok $? "$label: the collector shows the run $(shown_status "$f" | grep -Eo 'incomplete \([^)]*\)|timeout|killed' | head -n1)"
@@ -121,16 +125,39 @@ grep -q "on node $P-h3" "$d.err"
 ok $? "cut link: the message names host 3"
 cluster link h3 up >/dev/null
 
-# --- (c) a 3 s flap, shorter than the timeout -------------------------------------------------
+# --- (b2) the cable cut 3.5 s into a 4 s point, 1.5 s before its --timeout -------------------
+# The watchdog fires 1.5 s after the cut, while the keepalive needs 3-4 s to find the host lost.
+# Were the ranks to end at once, mpirun's order to end the job would sit in TCP's
+# retransmissions to the lost host (12.6 s): the grace keeps them until the keepalive ends the
+# job, by the host's name. Timed from the point's start (the run file's first line) too.
+d=$TMP/b2
+start "$d" -b 8M -e 8M --min-time 4 --max-time 4
+wait_for 60 has_runfile "$d"
+T0=$(now)
+sleep 3.5
+T1=$(now)
+cluster link h3 down >/dev/null
+fault "late cut" "$d" "lost communication with a remote daemon" 0
+diag "late cut: the job ended $(since "$T0") s after its only point started (--timeout $T)"
+lt "$(since "$T0")" $((T + 5))
+ok $? "late cut: within --timeout + 5 s of the point's start too"
+grep -q "on node $P-h3" "$d.err"
+ok $? "late cut: the message names host 3"
+is "$(tail -n1 "$(runfile_in "$d")" | jq -r .status)" timeout \
+	"late cut: the run file ends with the watchdog's timeout record"
+cluster link h3 up >/dev/null
+
+# --- (c) a 2 s flap, shorter than the timeout -------------------------------------------------
 # Two points of 4 s each (large enough that a transfer, not the barrier between samples, is
 # what the outage stops); the cable goes out 1.5 s after the run starts, within the first.
+# The keepalive survives outages shorter than 3 s; the timeout here is 20 s.
 d=$TMP/c
 T0=$(now)
-start "$d" -b 4M -e 8M --min-time 4 --max-time 4
+T=20 start "$d" -b 4M -e 8M --min-time 4 --max-time 4
 wait_for 60 has_runfile "$d"
 sleep 1.5
 cluster link h3 down >/dev/null
-sleep 3
+sleep 2
 cluster link h3 up >/dev/null
 wait "$JOB"
 st=$?
@@ -142,10 +169,10 @@ diag "flap: exit status $st after $(since "$T0") s; points [bytes, n, median s, 
 is "$st" 0 "flap: the run finishes, exit 0"
 is "$(tail -n1 "$f" | jq -c '[.type, .status, .points]')" '["end","ok",2]' \
 	"flap: end record ok, 2 points"
-# The outage (3 s) stalls one sample of the point that was running: its slowest sample.
-is "$(jq -r 'select(.type == "point" and .summary.max > 2) | .params.bytes' "$f")" 4194304 \
-	"flap: the point running during the outage (4 MiB) has a sample of more than 2 s"
-is "$(jq -r 'select(.type == "point" and .summary.max > 2) | .summary.max > 50 * .summary.median' \
+# The outage (2 s) stalls one sample of the point that was running: its slowest sample.
+is "$(jq -r 'select(.type == "point" and .summary.max > 1.5) | .params.bytes' "$f")" 4194304 \
+	"flap: the point running during the outage (4 MiB) has a sample of more than 1.5 s"
+is "$(jq -r 'select(.type == "point" and .summary.max > 1.5) | .summary.max > 50 * .summary.median' \
 	"$f")" true "flap: that sample is an outlier (> 50 x the point's median)"
 records_ok "$f"
 ok $? "flap: the run file parses"

@@ -13,7 +13,7 @@ command -v "${MPIRUN:-mpirun}" >/dev/null || skip_all "no mpirun"
 export MPIEXEC_TIMEOUT=${MPIEXEC_TIMEOUT:-60}
 sb1() { timeout -k 5 60 "$SB" "$@"; }
 
-plan 64
+plan 69
 
 # Background processes this file started, and ranks it stopped: all are ended at exit.
 BG=()
@@ -149,6 +149,26 @@ records_ok "$f"
 ok $? "timeout (mpi): the run file parses"
 is "$(jq -c -s '[.[0].type, .[-1].type, .[-1].status, .[-1].points, length]' "$f")" \
 	'["run","end","timeout",0,2]' "timeout (mpi): run record, then end record with status timeout"
+
+# --- (b1) the same with --timeout-grace 2: the ranks wait 2 s more, the record already written -
+d=$TMP/tg
+t0=$(now)
+sbrun 2 allreduce -b 4K -e 4K -n 10000000 --timeout 1 --timeout-grace 2 --out "$d" \
+	>"$d.out" 2>"$d.err"
+st=$?
+el=$(elapsed_since "$t0")
+f=$(runfile_in "$d") || f=/dev/null
+diag "timeout with a 2 s grace: exit status $st after ${el}s; the end record says $(jq -s -r '.[-1] | "\(.status) after \(.duration) s"' "$f")"
+is "$st" 4 "timeout + grace: exit status 4"
+lt 3 "$el" && lt "$el" 20
+ok $? "timeout + grace: the job ended after --timeout 1 + the 2 s grace, not before (${el}s)"
+jq -e -s '.[-1] | .type == "end" and .status == "timeout" and .duration < 2.5' "$f" >/dev/null
+ok $? "timeout + grace: the end record was written at the timeout, before the grace"
+SB_TIMEOUT_GRACE=soon sbrun 2 allreduce -b 8 -e 8 --timeout 1 --out "$TMP/tge" >"$TMP/tge.out" \
+	2>"$TMP/tge.err"
+is "$?" 2 "SB_TIMEOUT_GRACE=soon: bad input, exit 2"
+is "$(grep -c "^scalebench: error: SB_TIMEOUT_GRACE must be seconds" "$TMP/tge.err")" 1 \
+	"SB_TIMEOUT_GRACE=soon: one message, from rank 0"
 
 # --- (b2) a stalled peer: rank 1 stopped (SIGSTOP) mid-sweep, rank 0's watchdog ends the job ---
 d=$TMP/stall

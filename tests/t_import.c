@@ -31,7 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PLAN 241
+#define PLAN 243
 
 static char fixdir[1024];
 static char scratch[64];
@@ -362,6 +362,28 @@ static void test_nccl_json(void)
 	near(num(i, "summary.mean"), 1668.512e-6, "in-place time");
 	is_string(str(end_of(r), "status"), "ok", "complete");
 	is_string(str(end_of(r), "end_time"), "2025-06-02T14:03:25", "end time");
+	json_decref(r);
+
+	/* The peer's environment under the provenance rule, as ours: tuning kept, a per-job key,
+	 * daemon URIs and other variables dropped, credentials redacted. */
+	json_t *doc = json_load_file(fx("nccl_all_reduce.json"), 0, NULL);
+	json_object_set_new(doc, "env",
+	                    json_pack("[s,s,s,s,s,s,s,i]", "NCCL_IB_HCA=mlx5_0:1",
+	                              "OMPI_MCA_orte_precondition_transports=0123abcd4567ef89-fedc",
+	                              "PMIX_SERVER_URI2=pmix-server.1234;tcp4://127.0.0.1:4411",
+	                              "HOME=/root", "NCCL_NET_TOKEN=hunter2", "NCCL_ALGO=Ring",
+	                              "no equals sign", 7));
+	const char *envf = tmp_text("env.json", "");
+	json_dump_file(doc, envf, JSON_COMPACT);
+	json_decref(doc);
+	r = load(envf, SBR_IMPORT_NCCL_JSON);
+	json_t *env = at(json_array_get(r, 0), "provenance.env");
+	char *got = json_dumps(env, JSON_SORT_KEYS | JSON_COMPACT);
+	is_string(got,
+	          "{\"NCCL_ALGO\":\"Ring\",\"NCCL_IB_HCA\":\"mlx5_0:1\",\"NCCL_NET_TOKEN\":"
+	          "\"<redacted>\"}",
+	          "imported env: tuning kept, per-job key and the rest dropped, a token redacted");
+	free(got);
 	json_decref(r);
 
 	r = load(fx("nccl_all_reduce_truncated.json"), SBR_IMPORT_NCCL_JSON);
