@@ -40,16 +40,6 @@ start() {
 		-np 3 --map-by node "$SB" allreduce --timeout "$T" --out "$d" "$@" >"$d.out" 2>"$d.err" &
 	JOB=$!
 }
-# Poll until "$@" succeeds; fail after SECS seconds.
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -lt "$end" ] || return 1
-		sleep 0.05
-	done
-}
-has_points() { [ "$(npoints "$1")" -ge "$2" ]; }
 has_runfile() { runfile_in "$1" >/dev/null 2>&1; }
 # The pid of the process named COMM in HOST.
 pid_in() {
@@ -102,16 +92,22 @@ fault() {
 	cluster kill >/dev/null
 }
 
+# kill_mid_sweep LABEL DIR COMM WHAT: a sweep; once it has 3 points, the process named COMM on
+# host 3 killed (SIGKILL), then the checks of fault.
+kill_mid_sweep() {
+	local label=$1 d=$2 comm=$3 what=$4 pid
+	start "$d" -b 4 -e 64M --max-time 0.5
+	wait_for 60 has_points "$d" 3
+	ok $? "$label: the run wrote 3 points"
+	pid=$(pid_in h3 "$comm")
+	ok $? "$label: found $comm on host 3 (pid ${pid:-?})"
+	T1=$(now)
+	[ -n "$pid" ] && kill -KILL "$pid"
+	fault "$label" "$d" "$what"
+}
+
 # --- (a) the rank on host 3 killed mid-sweep -------------------------------------------------
-d=$TMP/a
-start "$d" -b 4 -e 64M --max-time 0.5
-wait_for 60 has_points "$d" 3
-ok $? "killed rank: the run wrote 3 points"
-r=$(pid_in h3 scalebench)
-ok $? "killed rank: found the rank on host 3 (pid ${r:-?})"
-T1=$(now)
-[ -n "$r" ] && kill -KILL "$r"
-fault "killed rank" "$d" "rank 2 .*$P-h3.*signal 9"
+kill_mid_sweep "killed rank" "$TMP/a" scalebench "rank 2 .*$P-h3.*signal 9"
 
 # --- (b) host 3's cable cut mid-sweep ------------------------------------------------------
 d=$TMP/b
@@ -180,14 +176,7 @@ cluster kill >/dev/null
 
 # --- (d) the daemon (orted) on host 3 killed --------------------------------------------------
 d=$TMP/d
-start "$d" -b 4 -e 64M --max-time 0.5
-wait_for 60 has_points "$d" 3
-ok $? "killed orted: the run wrote 3 points"
-o=$(pid_in h3 orted)
-ok $? "killed orted: found the daemon on host 3 (pid ${o:-?})"
-T1=$(now)
-[ -n "$o" ] && kill -KILL "$o"
-fault "killed orted" "$d" "lost communication with a remote daemon"
+kill_mid_sweep "killed orted" "$d" orted "lost communication with a remote daemon"
 grep -q "on node $P-h3" "$d.err"
 ok $? "killed orted: the message names host 3"
 

@@ -46,16 +46,5 @@ cl_mpirun() {
 		mpirun $(cluster mpirun-args) -np "$np" "$@"
 }
 
-now() { date +%s.%N; }
 since() { awk -v a="$(now)" -v b="$1" 'BEGIN {printf "%.2f", a - b}'; }
-# Is X < Y (decimal numbers)?
-lt() { awk -v x="$1" -v y="$2" 'BEGIN {exit !(x < y)}'; }
 
-npoints() {
-	local f
-	f=$(runfile_in "$1" 2>/dev/null) || {
-		echo 0
-		return
-	}
-	grep -c '^{"type":"point"' "$f"
-}

@@ -27,6 +27,16 @@ complete() {
 		and (.[-1].points == ([.[] | select(.type == "point")] | length))
 		and (.[-1].points > 0)' "$1" 2>/dev/null)" = true ]
 }
+# The exit statuses of the background jobs PIDS..., waited for in turn, as one string ("000")
+# in st (not through $(...): a subshell cannot wait for its parent's children).
+statuses() {
+	local p
+	st=""
+	for p in "$@"; do
+		wait "$p"
+		st="$st$?"
+	done
+}
 count_complete() {
 	local n=0 f
 	for f in "$@"; do complete "$f" && n=$((n + 1)); done
@@ -76,11 +86,7 @@ for i in 1 2; do
 		>"$TMP/s$i.out" 2>"$TMP/s$i.err" &
 	pids+=($!)
 done
-st=""
-for p in "${pids[@]}"; do
-	wait "$p"
-	st="$st$?"
-done
+statuses "${pids[@]}"
 is "$st" 0000 "four runs into one --out at once (2 x mpirun -np 2, 2 singletons): all exit 0"
 files=("$d"/*.jsonl)
 is "${#files[@]}" 4 "four run files"
@@ -121,11 +127,7 @@ if [ "$(id -u)" = 0 ] && unshare --pid --fork true 2>/dev/null; then
 			>"$TMP/ns$i.out" 2>"$TMP/ns$i.err" &
 		pids+=($!)
 	done
-	st=""
-	for p in "${pids[@]}"; do
-		wait "$p"
-		st="$st$?"
-	done
+	statuses "${pids[@]}"
 	is "$st" 000 "three runs with one pid into one --out, their names taken: all exit 0"
 	mapfile -t made < <(find "$d" -name '*.jsonl' -size +0 | sort)
 	is "${#made[@]}" 3 "three run files besides the 61 decoys"
@@ -150,11 +152,7 @@ for round in 1 2 3 4 5; do
 		"$R" ingest --db "$db" "$TMP"/r/$s-*.jsonl >"$TMP/i$s.out" 2>"$TMP/i$s.err" &
 		pids+=($!)
 	done
-	st=""
-	for p in "${pids[@]}"; do
-		wait "$p"
-		st="$st$?"
-	done
+	statuses "${pids[@]}"
 	got="$st $(cat "$TMP"/i*.err | grep -c -i 'locked') $(sqlite3 "$db" \
 		'select count(*) from runs; select count(*) from points; pragma integrity_check' | tr '\n' ' ')"
 	if [ "$got" != "0000 0 80 $((80 * per_run)) ok " ]; then

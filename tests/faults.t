@@ -45,29 +45,8 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-now() { date +%s.%N; }
 elapsed_since() { echo "$(now) - $1" | bc; }
-lt() { [ "$(echo "$1 < $2" | bc)" = 1 ]; }
 
-# Poll until "$@" succeeds; fail after SECS seconds.
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -lt "$end" ] || return 1
-		sleep 0.05
-	done
-}
-# Point records written so far to the one run file in DIR.
-npoints() {
-	local f
-	f=$(runfile_in "$1" 2>/dev/null) || {
-		echo 0
-		return
-	}
-	grep -c '^{"type":"point"' "$f"
-}
-has_points() { [ "$(npoints "$1")" -ge "$2" ]; }
 # Wait for our child PID at most SECS seconds (then kill it and its descendants); its exit
 # status goes to $WST (not a subshell: only this shell can wait for its children).
 wait_child() {

@@ -84,3 +84,27 @@ one_error() {
 	local st=$?
 	is "$st $(grep -c . "$TMP/err") $(grep -c -- "$pat" "$TMP/err")" "2 1 1" "$what: exit 2, one message"
 }
+
+now() { date +%s.%N; }
+# Is X < Y (decimal numbers)?
+lt() { awk -v x="$1" -v y="$2" 'BEGIN {exit !(x < y)}'; }
+# Poll until "$@" succeeds; fail after SECS seconds.
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+# Point records written so far to the one run file in DIR.
+npoints() {
+	local f
+	f=$(runfile_in "$1" 2>/dev/null) || {
+		echo 0
+		return
+	}
+	grep -c '^{"type":"point"' "$f"
+}
+# At least N point records in DIR's run file.
+has_points() { [ "$(npoints "$1")" -ge "$2" ]; }
