@@ -205,7 +205,8 @@ static int timeout_grace(const struct sb_args *a, double *out)
 		errno = 0;
 		g = strtod(env, &end);
 		if (errno || *end || end == env || !(g >= 0 && g <= 60)) {
-			sb_log_usage("SB_TIMEOUT_GRACE must be seconds from 0 to 60, got '%s'", env);
+			sb_log_usage("SB_TIMEOUT_GRACE must be seconds from 0 to 60, got '%s'",
+			             env);
 			return 1;
 		}
 	}
